@@ -1,0 +1,13 @@
+# Every dependency comes from Debian bookworm packages (scripts/install_deps.sh installs them).
+# Nothing is fetched at configure or build time.
+find_package(Threads REQUIRED)
+find_package(absl REQUIRED)
+find_package(dnnl REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+if(EMBER_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()

@@ -1,0 +1,41 @@
+# Helpers that give every ember target the same compile settings.
+
+set(EMBER_WARNING_FLAGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
+    -Wunused -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+
+# ember_apply_settings(target): warnings (errors when EMBER_WERROR), includes relative to the repo root.
+function(ember_apply_settings target)
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "INTERFACE_LIBRARY")
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+    return()
+  endif()
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  target_compile_options(${target} PRIVATE ${EMBER_WARNING_FLAGS})
+  if(EMBER_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+# ember_library(NAME name SRCS ... DEPS ... [PRIVATE_DEPS ...]): one library target per module.
+# DEPS are PUBLIC (appear in the module's headers); PRIVATE_DEPS stay inside the module, so a module
+# that does not list a dependency cannot link against it.
+function(ember_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${ARG_NAME} STATIC ${ARG_SRCS})
+  ember_apply_settings(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# ember_test(NAME name SRCS ... DEPS ...): a GoogleTest executable registered with CTest.
+function(ember_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  ember_apply_settings(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${ARG_NAME}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES ENVIRONMENT "EMBER_SOURCE_DIR=${PROJECT_SOURCE_DIR};EMBER_BINARY_DIR=${PROJECT_BINARY_DIR}"
+               LABELS "${ARG_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()

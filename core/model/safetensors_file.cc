@@ -1,0 +1,1 @@
+// placeholder: implemented by the safetensors_file work
