@@ -1,0 +1,205 @@
+#include "core/kernels/onednn/linear.h"
+
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "core/kernels/onednn/context.h"
+#include "core/tensor/half.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace ember::onednn {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+dt ToDnnl(DType dtype) { return dtype == DType::kBF16 ? dt::bf16 : dt::f32; }
+
+size_t RoundUp64(size_t n) { return (n + 63) / 64 * 64; }
+
+absl::Status DnnlError(const dnnl::error& e, absl::string_view what) {
+  return absl::InternalError(absl::StrCat("oneDNN ", what, ": ", e.what()));
+}
+
+// Converts one row-major matrix of any checkpoint dtype to f32 (unaligned reads via memcpy).
+std::vector<float> ToF32(const WeightSource& src, size_t count) {
+  std::vector<float> out(count);
+  const auto* bytes = static_cast<const unsigned char*>(src.data);
+  if (src.dtype == DType::kF32) {
+    std::memcpy(out.data(), bytes, count * sizeof(float));
+    return out;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, sizeof(h));
+    out[i] = src.dtype == DType::kBF16 ? Bf16ToFloat(h) : HalfToFloat(h);
+  }
+  return out;
+}
+
+dnnl::memory::desc ActivationDesc(int64_t m, int64_t cols, dt type) {
+  return dnnl::memory::desc({m, cols}, type, tag::ab);
+}
+
+// The packed weight layout: what oneDNN picks for a large-M problem. The same layout is forced for
+// every other M (checked by tests to keep the brgemm implementation at M = 1 too).
+absl::StatusOr<dnnl::memory::desc> PackedWeightDesc(const LinearShape& shape) {
+  try {
+    const dt type = ToDnnl(shape.compute);
+    dnnl::memory::desc any({shape.in, shape.out}, type, tag::any);
+    const int64_t m = 256;
+    dnnl::matmul::desc desc(ActivationDesc(m, shape.in, type), any,
+                            ActivationDesc(m, shape.out, dt::f32));
+    dnnl::matmul::primitive_desc pd(desc, CpuEngine());
+    return pd.weights_desc();
+  } catch (const dnnl::error& e) {
+    return DnnlError(e, "weight layout query");
+  }
+}
+
+}  // namespace
+
+struct Linear::Impl {
+  dnnl::memory::desc weight_desc;
+  dnnl::memory weights;
+  dnnl::memory bias;  // empty when no bias
+  // One primitive per (M, accumulate); created on first use.
+  absl::flat_hash_map<int64_t, dnnl::matmul> primitives;
+};
+
+absl::StatusOr<size_t> Linear::StorageBytes(const LinearShape& shape) {
+  if (shape.in <= 0 || shape.out <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Linear: sizes must be positive, got in=", shape.in, " out=", shape.out));
+  }
+  if (shape.compute != DType::kF32 && shape.compute != DType::kBF16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Linear: compute type ", DTypeName(shape.compute), " (use F32 or BF16)"));
+  }
+  auto desc = PackedWeightDesc(shape);
+  if (!desc.ok()) return desc.status();
+  size_t bytes = RoundUp64(desc->get_size());
+  if (shape.has_bias) bytes += RoundUp64(static_cast<size_t>(shape.out) * sizeof(float));
+  return bytes;
+}
+
+absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearShape& shape,
+                                                       const WeightSource& weights,
+                                                       const float* bias, void* storage) {
+  auto bytes = StorageBytes(shape);
+  if (!bytes.ok()) return bytes.status();
+  if (reinterpret_cast<uintptr_t>(storage) % 64 != 0) {
+    return absl::InvalidArgumentError("Linear: storage must be 64-byte aligned");
+  }
+  if (shape.has_bias && bias == nullptr) {
+    return absl::InvalidArgumentError("Linear: shape has a bias but none was given");
+  }
+  auto impl = std::make_unique<Impl>();
+  auto desc = PackedWeightDesc(shape);
+  if (!desc.ok()) return desc.status();
+  impl->weight_desc = *desc;
+  try {
+    dnnl::engine& engine = CpuEngine();
+    // The source as a [K, N] f32 matrix: [out, in] storage is the transpose (tag ba).
+    const size_t count = static_cast<size_t>(shape.in * shape.out);
+    std::vector<float> source = ToF32(weights, count);
+    dnnl::memory::desc source_desc({shape.in, shape.out}, dt::f32,
+                                   weights.layout == WeightLayout::kOutIn ? tag::ba : tag::ab);
+    dnnl::memory source_mem(source_desc, engine, source.data());
+    impl->weights = dnnl::memory(impl->weight_desc, engine, storage);
+    dnnl::reorder(source_mem, impl->weights).execute(CpuStream(), source_mem, impl->weights);
+    CpuStream().wait();
+    if (shape.has_bias) {
+      auto* bias_storage =
+          static_cast<unsigned char*>(storage) + RoundUp64(impl->weight_desc.get_size());
+      std::memcpy(bias_storage, bias, static_cast<size_t>(shape.out) * sizeof(float));
+      impl->bias = dnnl::memory({{1, shape.out}, dt::f32, tag::ab}, engine, bias_storage);
+    }
+  } catch (const dnnl::error& e) {
+    return DnnlError(e, "weight reorder");
+  }
+  return std::unique_ptr<Linear>(new Linear(shape, std::move(impl)));
+}
+
+Linear::Linear(const LinearShape& shape, std::unique_ptr<Impl> impl)
+    : shape_(shape), impl_(std::move(impl)) {}
+
+Linear::~Linear() = default;
+
+namespace {
+
+dnnl::algorithm EltwiseAlgorithm(LinearActivation activation) {
+  switch (activation) {
+    case LinearActivation::kGeluTanh:
+      return dnnl::algorithm::eltwise_gelu_tanh;
+    case LinearActivation::kGeluErf:
+      return dnnl::algorithm::eltwise_gelu_erf;
+    case LinearActivation::kSilu:
+      return dnnl::algorithm::eltwise_swish;
+    case LinearActivation::kRelu:
+      return dnnl::algorithm::eltwise_relu;
+    case LinearActivation::kNone:
+      break;
+  }
+  return dnnl::algorithm::undef;
+}
+
+}  // namespace
+
+absl::Status Linear::Forward(const void* x, int64_t m, float* y, bool accumulate) {
+  if (m <= 0)
+    return absl::InvalidArgumentError(absl::StrCat("Linear: m must be positive, got ", m));
+  try {
+    // Key: M in the high bits, accumulate in bit 0.
+    const int64_t key = (m << 1) | (accumulate ? 1 : 0);
+    auto it = impl_->primitives.find(key);
+    const dt src_type = ToDnnl(shape_.compute);
+    if (it == impl_->primitives.end()) {
+      dnnl::post_ops ops;
+      if (shape_.activation != LinearActivation::kNone) {
+        const float alpha = shape_.activation == LinearActivation::kSilu ? 1.0f : 0.0f;
+        ops.append_eltwise(1.0f, EltwiseAlgorithm(shape_.activation), alpha, 0.0f);
+      }
+      if (accumulate) ops.append_sum(1.0f);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      const auto src_desc = ActivationDesc(m, shape_.in, src_type);
+      const auto dst_desc = ActivationDesc(m, shape_.out, dt::f32);
+      dnnl::matmul::desc desc =
+          shape_.has_bias
+              ? dnnl::matmul::desc(src_desc, impl_->weight_desc, impl_->bias.get_desc(), dst_desc)
+              : dnnl::matmul::desc(src_desc, impl_->weight_desc, dst_desc);
+      dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
+      it = impl_->primitives.emplace(key, dnnl::matmul(pd)).first;
+    }
+    dnnl::engine& engine = CpuEngine();
+    dnnl::memory src(ActivationDesc(m, shape_.in, src_type), engine, const_cast<void*>(x));
+    dnnl::memory dst(ActivationDesc(m, shape_.out, dt::f32), engine, y);
+    std::unordered_map<int, dnnl::memory> args = {
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, impl_->weights}, {DNNL_ARG_DST, dst}};
+    if (shape_.has_bias) args.emplace(DNNL_ARG_BIAS, impl_->bias);
+    it->second.execute(CpuStream(), args);
+    CpuStream().wait();
+  } catch (const dnnl::error& e) {
+    return DnnlError(e,
+                     absl::StrCat("matmul (m=", m, ", in=", shape_.in, ", out=", shape_.out, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Linear::ImplementationName(int64_t m) {
+  try {
+    const dt src_type = ToDnnl(shape_.compute);
+    dnnl::matmul::desc desc(ActivationDesc(m, shape_.in, src_type), impl_->weight_desc,
+                            ActivationDesc(m, shape_.out, dt::f32));
+    dnnl::matmul::primitive_desc pd(desc, CpuEngine());
+    return std::string(pd.impl_info_str());
+  } catch (const dnnl::error& e) {
+    return DnnlError(e, "implementation query");
+  }
+}
+
+}  // namespace ember::onednn

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The two set-up commands of README.md:
+#   scripts/dev.sh serve   install what is missing, build, start ember on the embedded default model
+#   scripts/dev.sh test    install what is missing, build, run every test (release -Werror, then ASan+UBSan)
+# Environment: EMBER_JOBS (parallel build jobs, default: nproc), EMBER_BUILD_ROOT (default: ./build).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+jobs=${EMBER_JOBS:-$(nproc)}
+build_root=${EMBER_BUILD_ROOT:-$here/build}
+
+configure_and_build() {  # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S "$here" -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  serve)
+    bash scripts/install_deps.sh
+    configure_and_build "$build_root/release" -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_TESTS=OFF \
+      -DEMBER_BUILD_BENCH=OFF
+    exec "$build_root/release/tools/ember_inspect" --model "$build_root/release/models/tiny-llama" "$@"
+    ;;
+  test)
+    bash scripts/install_deps.sh
+    start=$(date +%s)
+    echo "== release build (-Werror) and tests"
+    configure_and_build "$build_root/release" -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=ON
+    ctest --test-dir "$build_root/release" --output-on-failure -j "$jobs" --timeout 900
+    echo "== ASan+UBSan build and tests"
+    configure_and_build "$build_root/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON \
+      -DEMBER_SANITIZE=address,undefined -DEMBER_BUILD_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" --timeout 1800
+    echo "== all tests passed in $(($(date +%s) - start)) s"
+    ;;
+  *)
+    echo "usage: scripts/dev.sh serve [server flags...] | scripts/dev.sh test" >&2
+    exit 2
+    ;;
+esac
