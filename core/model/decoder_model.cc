@@ -1,0 +1,235 @@
+#include "core/model/decoder_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/kernels/activation.h"
+#include "core/kernels/convert.h"
+#include "core/kernels/cpu_features.h"
+#include "core/kernels/norm.h"
+#include "core/kernels/paged_attention.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoder_weight_plans.h"
+#include "core/model/rope_frequencies.h"
+#include "core/tensor/half.h"
+#include "core/util/logging.h"
+#include "core/util/status_macros.h"
+
+namespace ember {
+namespace {
+
+// Checkpoint entries that are buffers, not weights: HF stores GPT-2's causal mask and older Llama
+// checkpoints their rotary inv_freq. They are recomputed, so they are expected to go unused.
+bool IsKnownBuffer(absl::string_view name) {
+  return absl::EndsWith(name, ".attn.bias") || absl::EndsWith(name, ".attn.masked_bias") ||
+         absl::EndsWith(name, "rotary_emb.inv_freq");
+}
+
+void WarnAboutUnusedTensors(const Checkpoint& checkpoint, const std::vector<std::string>& used) {
+  absl::flat_hash_set<std::string> used_set(used.begin(), used.end());
+  std::vector<std::string> unused;
+  for (const std::string& name : checkpoint.TensorNames()) {
+    if (!used_set.contains(name) && !IsKnownBuffer(name)) unused.push_back(name);
+  }
+  if (unused.empty()) return;
+  const size_t shown = std::min<size_t>(unused.size(), 8);
+  EMBER_LOG(WARNING) << checkpoint.dir() << ": " << unused.size()
+                     << " checkpoint tensor(s) not used by the architecture: "
+                     << absl::StrJoin(unused.begin(), unused.begin() + static_cast<long>(shown),
+                                      ", ")
+                     << (unused.size() > shown ? ", ..." : "");
+}
+
+size_t ElementBytes(DType type) { return DTypeSize(type); }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
+    const std::string& model_dir, const DecoderModelOptions& options) {
+  ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
+  const DType compute = options.compute.value_or(CpuHasNativeBf16() ? DType::kBF16 : DType::kF32);
+  if (compute != DType::kF32 && compute != DType::kBF16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("compute dtype ", DTypeName(compute), " is not supported (F32 or BF16)"));
+  }
+  int64_t max_context = config.max_context;
+  if (options.max_context > 0) max_context = std::min(max_context, options.max_context);
+
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::Open(model_dir));
+  DecoderWeights weights;
+  weights.compute = compute;
+  std::vector<std::string> used;
+  absl::StatusOr<WeightPlan> plan =
+      config.architecture == Architecture::kGpt2
+          ? PlanGpt2Weights(config, *checkpoint, compute, weights, used)
+          : PlanLlamaWeights(config, *checkpoint, compute, weights, used);
+  if (!plan.ok()) return plan.status();
+  WarnAboutUnusedTensors(*checkpoint, used);
+  for (const auto& file : checkpoint->files()) {
+    (void)file->Advise(SafetensorsFile::Access::kSequential);
+  }
+  RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights));
+  // The checkpoint is unmapped here: from now on only the packed arena is resident.
+  checkpoint.reset();
+  auto model = std::unique_ptr<DecoderModel>(
+      new DecoderModel(std::move(config), std::move(weights), max_context));
+  return model;
+}
+
+DecoderModel::DecoderModel(ModelConfig config, DecoderWeights weights, int64_t max_context)
+    : config_(std::move(config)), weights_(std::move(weights)), max_context_(max_context) {
+  if (config_.architecture == Architecture::kLlama) {
+    rope_ = std::make_unique<RopeTable>(RopeInverseFrequencies(config_), max_context_);
+  }
+}
+
+void DecoderModel::Reserve(int64_t rows) {
+  if (rows <= reserved_rows_) return;
+  rows = std::max(rows, 2 * reserved_rows_);
+  const ModelConfig& c = config_;
+  const size_t r = static_cast<size_t>(rows);
+  const size_t compute = ElementBytes(weights_.compute);
+  const int64_t qkv_width = (c.num_heads + 2 * c.num_kv_heads) * c.head_dim;
+  const int64_t mlp_width =
+      c.architecture == Architecture::kLlama ? 2 * c.intermediate_size : c.intermediate_size;
+  tokens_.resize(r);
+  positions_.resize(r);
+  residual_ = AlignedBuffer(r * static_cast<size_t>(c.hidden_size) * sizeof(float));
+  normed_ = AlignedBuffer(r * static_cast<size_t>(std::max(c.hidden_size, c.vocab_size)) * 4);
+  qkv_ = AlignedBuffer(r * static_cast<size_t>(qkv_width) * sizeof(float));
+  attention_ = AlignedBuffer(r * static_cast<size_t>(c.num_heads * c.head_dim) * compute);
+  mlp_ = AlignedBuffer(r * static_cast<size_t>(mlp_width) * sizeof(float));
+  activated_ = AlignedBuffer(r * static_cast<size_t>(c.intermediate_size) * compute);
+  reserved_rows_ = rows;
+}
+
+void DecoderModel::Embed(absl::Span<const SequenceStep> steps) {
+  const int64_t h = config_.hidden_size;
+  float* x = residual_.as<float>();
+  int64_t row = 0;
+  for (const SequenceStep& s : steps) {
+    for (size_t i = 0; i < s.tokens.size(); ++i, ++row) {
+      const int64_t token = s.tokens[i];
+      float* dst = x + row * h;
+      if (weights_.embedding_dtype == DType::kBF16) {
+        const uint16_t* src = static_cast<const uint16_t*>(weights_.token_embedding) + token * h;
+        for (int64_t j = 0; j < h; ++j) dst[j] = Bf16ToFloat(src[j]);
+      } else {
+        std::memcpy(dst, static_cast<const float*>(weights_.token_embedding) + token * h,
+                    static_cast<size_t>(h) * sizeof(float));
+      }
+      if (weights_.position_embedding != nullptr) {
+        const float* pos = weights_.position_embedding + positions_[row] * h;
+        for (int64_t j = 0; j < h; ++j) dst[j] += pos[j];
+      }
+    }
+  }
+}
+
+absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache& cache,
+                                   float* logits) {
+  const ModelConfig& c = config_;
+  int64_t rows = 0;
+  for (const SequenceStep& s : steps) {
+    if (s.tokens.empty()) return absl::InvalidArgumentError("forward step with no tokens");
+    const int64_t end = s.past + static_cast<int64_t>(s.tokens.size());
+    if (end > max_context_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sequence reaches position ", end, ", past the context of ", max_context_));
+    }
+    const int64_t blocks_needed = (end + cache.block_size() - 1) / cache.block_size();
+    if (static_cast<int64_t>(s.block_table.size()) < blocks_needed) {
+      return absl::InvalidArgumentError(absl::StrCat("block table has ", s.block_table.size(),
+                                                     " blocks, ", blocks_needed, " needed"));
+    }
+    for (int32_t t : s.tokens) {
+      if (t < 0 || t >= c.vocab_size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("token id ", t, " is outside the vocabulary [0, ", c.vocab_size, ")"));
+      }
+    }
+    rows += static_cast<int64_t>(s.tokens.size());
+  }
+  Reserve(rows);
+  std::vector<AttentionSequence> attn_seqs;
+  attn_seqs.reserve(steps.size());
+  int64_t row = 0;
+  for (const SequenceStep& s : steps) {
+    AttentionSequence a;
+    a.first_row = row;
+    a.num_rows = static_cast<int64_t>(s.tokens.size());
+    a.past = s.past;
+    a.block_table = s.block_table.data();
+    attn_seqs.push_back(a);
+    for (size_t i = 0; i < s.tokens.size(); ++i, ++row) {
+      tokens_[row] = s.tokens[i];
+      positions_[row] = static_cast<int32_t>(s.past + static_cast<int64_t>(i));
+    }
+  }
+  Embed(steps);
+
+  const DType compute = weights_.compute;
+  const bool rms = c.norm == NormKind::kRmsNorm;
+  const int64_t h = c.hidden_size, hd = c.head_dim;
+  const int64_t q_width = c.num_heads * hd, kv_width = c.num_kv_heads * hd;
+  const int64_t qkv_width = q_width + 2 * kv_width;
+  const float eps = static_cast<float>(c.norm_eps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  float* x = residual_.as<float>();
+  float* qkv = qkv_.as<float>();
+  auto norm = [&](const NormWeights& w, const float* in, int64_t m, void* out) {
+    if (rms) {
+      RmsNormRows(in, m, h, w.gamma, eps, compute, out);
+    } else {
+      LayerNormRows(in, m, h, w.gamma, w.beta, eps, compute, out);
+    }
+  };
+
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    DecoderLayerWeights& layer = weights_.layers[static_cast<size_t>(l)];
+    const KvLayerView kv = cache.layer(l);
+    norm(layer.attn_norm, x, rows, normed_.data());
+    RETURN_IF_ERROR(layer.qkv->Forward(normed_.data(), rows, qkv));
+    if (rope_ != nullptr) {
+      ApplyRope(qkv, rows, qkv_width, c.num_heads, positions_.data(), *rope_);
+      ApplyRope(qkv + q_width, rows, qkv_width, c.num_kv_heads, positions_.data(), *rope_);
+    }
+    StoreKv(qkv + q_width, qkv + q_width + kv_width, qkv_width, attn_seqs, kv);
+    PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute, attention_.data(),
+                   q_width);
+    RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), rows, x, /*accumulate=*/true));
+    norm(layer.mlp_norm, x, rows, normed_.data());
+    float* mlp = mlp_.as<float>();
+    RETURN_IF_ERROR(layer.mlp_in->Forward(normed_.data(), rows, mlp));
+    const void* activated = mlp;
+    if (c.architecture == Architecture::kLlama) {
+      SiluMul(mlp, rows, c.intermediate_size, compute, activated_.data());
+      activated = activated_.data();
+    } else if (compute == DType::kBF16) {
+      F32ToBf16(mlp, rows * c.intermediate_size, activated_.as<uint16_t>());
+      activated = activated_.data();
+    }
+    RETURN_IF_ERROR(layer.mlp_out->Forward(activated, rows, x, /*accumulate=*/true));
+  }
+
+  // Final norm and LM head only for the rows that need logits (the last token of each such step).
+  int64_t wanted = 0;
+  row = 0;
+  float* last_rows = mlp_.as<float>();  // reused: [wanted, hidden] f32
+  for (const SequenceStep& s : steps) {
+    row += static_cast<int64_t>(s.tokens.size());
+    if (!s.want_logits) continue;
+    std::memcpy(last_rows + wanted * h, x + (row - 1) * h, static_cast<size_t>(h) * sizeof(float));
+    ++wanted;
+  }
+  if (wanted == 0) return absl::OkStatus();
+  norm(weights_.final_norm, last_rows, wanted, normed_.data());
+  return weights_.lm_head->Forward(normed_.data(), wanted, logits);
+}
+
+}  // namespace ember

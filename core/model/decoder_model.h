@@ -1,0 +1,82 @@
+// A decoder-only Transformer (GPT-2, Llama, Mistral, Qwen2) loaded from a Hugging Face model
+// directory, with a forward pass over a batch that mixes prefilling and decoding sequences.
+#ifndef EMBER_CORE_MODEL_DECODER_MODEL_H_
+#define EMBER_CORE_MODEL_DECODER_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/kernels/rope.h"
+#include "core/model/decoder_weights.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model_config.h"
+#include "core/tensor/aligned_buffer.h"
+
+namespace ember {
+
+struct DecoderModelOptions {
+  // Weight / matmul type: F32 or BF16. nullopt: BF16 when the CPU multiplies bf16 natively,
+  // else F32.
+  std::optional<DType> compute;
+  // Longest context to prepare position tables for; 0 means the config's max_context.
+  int64_t max_context = 0;
+};
+
+// One sequence's part of a forward step.
+struct SequenceStep {
+  absl::Span<const int32_t> tokens;       // the new tokens (a prompt chunk, or the last sample)
+  int64_t past = 0;                       // tokens of this sequence already in the KV cache
+  absl::Span<const int32_t> block_table;  // covers past + tokens.size() positions
+  bool want_logits = false;               // produce logits for the last of `tokens`
+};
+
+class DecoderModel {
+ public:
+  // Reads config.json and the safetensors checkpoint in `model_dir`, validates every tensor the
+  // config requires (name and shape), and packs the weights. Errors name the file and tensor.
+  static absl::StatusOr<std::unique_ptr<DecoderModel>> Load(const std::string& model_dir,
+                                                            const DecoderModelOptions& options);
+
+  // Runs one step. New keys/values are written to `cache` at each sequence's positions; for every
+  // step with want_logits, in order, one row of config().vocab_size f32 logits is written to
+  // `logits`. INVALID_ARGUMENT for a token id outside the vocabulary or positions past
+  // max_context(). Not thread-safe: the engine loop is its only caller.
+  absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits);
+
+  const ModelConfig& config() const { return config_; }
+  DType compute() const { return weights_.compute; }
+  int64_t max_context() const { return max_context_; }
+  size_t weight_bytes() const { return weights_.arena.used(); }
+
+ private:
+  DecoderModel(ModelConfig config, DecoderWeights weights, int64_t max_context);
+
+  // Grows the scratch buffers to hold `rows` rows.
+  void Reserve(int64_t rows);
+  void Embed(absl::Span<const SequenceStep> steps);
+
+  const ModelConfig config_;
+  DecoderWeights weights_;
+  const int64_t max_context_;
+  std::unique_ptr<RopeTable> rope_;  // nullptr for GPT-2
+
+  // Run scratch, sized to the largest step seen. Shapes in rows of the step:
+  int64_t reserved_rows_ = 0;
+  std::vector<int32_t> tokens_;     // [rows]
+  std::vector<int32_t> positions_;  // [rows]
+  AlignedBuffer residual_;          // [rows, hidden] f32
+  AlignedBuffer normed_;            // [rows, hidden] compute
+  AlignedBuffer qkv_;               // [rows, (heads + 2 kv_heads) * head_dim] f32
+  AlignedBuffer attention_;         // [rows, heads * head_dim] compute
+  AlignedBuffer mlp_;               // [rows, intermediate or 2 * intermediate] f32
+  AlignedBuffer activated_;         // [rows, intermediate] compute
+};
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_MODEL_DECODER_MODEL_H_

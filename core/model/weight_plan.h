@@ -1,0 +1,52 @@
+// Loading weights in two passes: an architecture describes every weight it needs as a job (which
+// checkpoint tensors, expected shapes, where the result goes); the plan is validated and sized
+// first, then one arena is allocated and the jobs are executed. A checkpoint that is missing a
+// tensor or has one of the wrong shape fails before any large allocation.
+#ifndef EMBER_CORE_MODEL_WEIGHT_PLAN_H_
+#define EMBER_CORE_MODEL_WEIGHT_PLAN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/kernels/onednn/linear.h"
+#include "core/model/checkpoint.h"
+#include "core/model/decoder_weights.h"
+#include "core/tensor/shape.h"
+
+namespace ember {
+
+// A Linear built from one or more checkpoint tensors. With several parts (q, k, v; gate, up) each
+// is an [out_i, in] matrix in kOutIn layout and they are stacked along the output dimension.
+struct LinearJob {
+  onednn::LinearShape shape;
+  std::vector<TensorView> parts;
+  onednn::WeightLayout layout = onednn::WeightLayout::kOutIn;
+  std::vector<TensorView> bias_parts;  // concatenated; empty when shape.has_bias is false
+  std::unique_ptr<onednn::Linear>* target = nullptr;
+};
+
+// A vector (norm weight/bias) or table (embeddings) copied into the arena.
+struct CopyJob {
+  TensorView view;
+  DType store = DType::kF32;  // F32 or BF16
+  const void** target = nullptr;
+};
+
+struct WeightPlan {
+  std::vector<LinearJob> linears;
+  std::vector<CopyJob> copies;
+};
+
+// Looks up `name` in the checkpoint and checks its shape. Errors name the directory, the file, the
+// tensor, the shape found and the shape the config implies.
+absl::StatusOr<TensorView> ExpectTensor(const Checkpoint& checkpoint, const std::string& name,
+                                        const Shape& expected);
+
+// Sizes the plan, allocates weights->arena and executes every job.
+absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights);
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_MODEL_WEIGHT_PLAN_H_
