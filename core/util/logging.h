@@ -30,6 +30,11 @@ class LogMessage {
   std::ostringstream stream_;
 };
 
+// Turns the stream expression into void so both branches of EMBER_LOG's ternary agree.
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace ember
 
 #define EMBER_LOG_LEVEL_DEBUG ::ember::LogLevel::kDebug
@@ -37,9 +42,10 @@ class LogMessage {
 #define EMBER_LOG_LEVEL_WARNING ::ember::LogLevel::kWarning
 #define EMBER_LOG_LEVEL_ERROR ::ember::LogLevel::kError
 
-#define EMBER_LOG(level)                                  \
-  if (EMBER_LOG_LEVEL_##level < ::ember::MinLogLevel()) { \
-  } else                                                  \
-    ::ember::LogMessage(EMBER_LOG_LEVEL_##level).stream()
+// The ternary (rather than an `if`) keeps `if (x) EMBER_LOG(INFO) << ...; else ...` unambiguous.
+#define EMBER_LOG(level)                             \
+  (EMBER_LOG_LEVEL_##level < ::ember::MinLogLevel()) \
+      ? (void)0                                      \
+      : ::ember::LogVoidify() & ::ember::LogMessage(EMBER_LOG_LEVEL_##level).stream()
 
 #endif  // EMBER_CORE_UTIL_LOGGING_H_

@@ -1,0 +1,463 @@
+#include "core/engine/engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "core/kernels/threads.h"
+#include "core/model/generation_config.h"
+#include "core/util/logging.h"
+#include "core/util/status_macros.h"
+
+namespace ember {
+namespace {
+
+int64_t PhysicalMemoryBytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : int64_t{8} << 30;
+}
+
+absl::Status ValidateOptions(const EngineOptions& o) {
+  if (o.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
+  SchedulerOptions s{o.max_tokens_per_step, o.max_running, o.block_size, 1};
+  RETURN_IF_ERROR(Scheduler::Validate(s));
+  if (o.max_waiting <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_waiting must be positive, got ", o.max_waiting));
+  }
+  if (o.default_max_new_tokens <= 0 || o.max_new_tokens_limit < o.default_max_new_tokens) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("need 0 < default_max_new_tokens (", o.default_max_new_tokens,
+                     ") <= max_new_tokens_limit (", o.max_new_tokens_limit, ")"));
+  }
+  if (o.kv_cache_bytes < 0 || o.max_context < 0) {
+    return absl::InvalidArgumentError("kv_cache_bytes and max_context must be >= 0");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view FinishReasonName(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kNone:
+      return "none";
+    case FinishReason::kEos:
+      return "eos";
+    case FinishReason::kStopSequence:
+      return "stop_sequence";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kCancelled:
+      return "cancelled";
+    case FinishReason::kDeadline:
+      return "deadline";
+    case FinishReason::kRejected:
+      return "rejected";
+    case FinishReason::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  SetIntraOpThreads(options.threads);
+  const absl::Time start = absl::Now();
+  DecoderModelOptions model_options;
+  model_options.compute = options.compute;
+  model_options.max_context = options.max_context;
+  ASSIGN_OR_RETURN(std::unique_ptr<DecoderModel> model,
+                   DecoderModel::Load(options.model_dir, model_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadTokenizer(options.model_dir));
+  if (tokenizer->VocabSize() > model->config().vocab_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.model_dir, ": the tokenizer has ", tokenizer->VocabSize(),
+                     " tokens but config.json vocab_size is ", model->config().vocab_size));
+  }
+  ASSIGN_OR_RETURN(GenerationConfig generation, LoadGenerationConfig(options.model_dir));
+  std::vector<int32_t> eos = ResolveEosTokenIds(model->config(), generation);
+
+  const DType kv_type = model->compute();
+  const int64_t per_block = KvCache::BytesPerBlock(model->config(), options.block_size, kv_type);
+  int64_t kv_bytes = options.kv_cache_bytes;
+  if (kv_bytes == 0) {
+    const int64_t blocks_per_seq =
+        (model->max_context() + options.block_size - 1) / options.block_size;
+    kv_bytes =
+        std::min(per_block * blocks_per_seq * options.max_running, PhysicalMemoryBytes() / 4);
+  }
+  const int64_t num_blocks = std::max<int64_t>(kv_bytes / per_block, 2);
+  ASSIGN_OR_RETURN(std::unique_ptr<KvCache> cache,
+                   KvCache::Create(model->config(), num_blocks, options.block_size, kv_type));
+  auto engine = std::unique_ptr<Engine>(new Engine(options, std::move(model), std::move(tokenizer),
+                                                   std::move(cache), std::move(eos)));
+  EMBER_LOG(INFO) << "loaded " << engine->info_.name << " (" << engine->info_.model_type << ", "
+                  << engine->info_.dtype << ", " << engine->info_.weight_bytes / (1 << 20)
+                  << " MiB weights, KV cache " << engine->info_.kv_blocks << " blocks of "
+                  << engine->info_.block_size << " = " << engine->info_.kv_cache_bytes / (1 << 20)
+                  << " MiB, context " << engine->info_.context_length << ") in "
+                  << absl::FormatDuration(absl::Now() - start);
+  engine->thread_ = std::thread([e = engine.get()] { e->Loop(); });
+  return engine;
+}
+
+Engine::Engine(const EngineOptions& options, std::unique_ptr<DecoderModel> model,
+               std::unique_ptr<Tokenizer> tokenizer, std::unique_ptr<KvCache> cache,
+               std::vector<int32_t> eos_ids)
+    : options_(options),
+      clock_(options.clock != nullptr ? options.clock : Clock::Real()),
+      model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)),
+      cache_(std::move(cache)),
+      eos_ids_(std::move(eos_ids)),
+      allocator_(static_cast<int32_t>(cache_->num_blocks())),
+      scheduler_(
+          SchedulerOptions{options.max_tokens_per_step, options.max_running, options.block_size, 1},
+          &allocator_),
+      seed_source_(options.seed) {
+  const ModelConfig& c = model_->config();
+  info_.name = std::filesystem::path(options.model_dir).lexically_normal().filename().string();
+  if (info_.name.empty()) {
+    info_.name = std::filesystem::path(options.model_dir).parent_path().filename().string();
+  }
+  info_.architecture = std::string(ArchitectureName(c.architecture));
+  info_.model_type = c.model_type;
+  info_.dtype = std::string(DTypeName(model_->compute()));
+  info_.context_length = model_->max_context();
+  info_.vocab_size = c.vocab_size;
+  info_.weight_bytes = model_->weight_bytes();
+  info_.kv_cache_bytes = cache_->bytes();
+  info_.kv_blocks = cache_->num_blocks();
+  info_.block_size = cache_->block_size();
+  logits_.resize(static_cast<size_t>(options.max_running * c.vocab_size));
+  snapshot_.kv_blocks_total = cache_->num_blocks();
+  snapshot_.last_progress = clock_->Now();
+}
+
+Engine::~Engine() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    accepting_ = false;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
+  RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
+  if (request.prompt_tokens.empty()) {
+    if (request.prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
+    auto ids = tokenizer_->Encode(request.prompt, /*add_special_tokens=*/true);
+    if (!ids.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("prompt: ", ids.status().message()));
+    }
+    request.prompt_tokens = std::move(*ids);
+    if (request.prompt_tokens.empty()) {
+      return absl::InvalidArgumentError("prompt produced no tokens");
+    }
+  }
+  const int64_t vocab = model_->config().vocab_size;
+  for (size_t i = 0; i < request.prompt_tokens.size(); ++i) {
+    const int32_t t = request.prompt_tokens[i];
+    if (t < 0 || t >= vocab) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "prompt_tokens[", i, "] = ", t, " is outside the vocabulary [0, ", vocab, ")"));
+    }
+  }
+  const int64_t len = static_cast<int64_t>(request.prompt_tokens.size());
+  if (len >= model_->max_context()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prompt has ", len, " tokens; the context length is ", model_->max_context(),
+                     " (room for at least one new token needed)"));
+  }
+  const int64_t blocks = (len + 1 + options_.block_size - 1) / options_.block_size + 1;
+  if (blocks > cache_->num_blocks()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "prompt needs ", blocks, " KV-cache blocks but the cache has only ", cache_->num_blocks()));
+  }
+  if (request.max_new_tokens < 0 || request.max_new_tokens > options_.max_new_tokens_limit) {
+    return absl::InvalidArgumentError(absl::StrCat("max_new_tokens must be in [0, ",
+                                                   options_.max_new_tokens_limit, "], got ",
+                                                   request.max_new_tokens));
+  }
+  for (size_t i = 0; i < request.stop.size(); ++i) {
+    if (request.stop[i].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("stop[", i, "] is empty"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallback callback) {
+  RETURN_IF_ERROR(ValidateAndTokenize(request));
+  const absl::Time now = clock_->Now();
+  if (request.deadline.has_value() && *request.deadline <= now) {
+    return absl::DeadlineExceededError("the request's deadline has already passed");
+  }
+  absl::MutexLock lock(&mu_);
+  if (!accepting_) return absl::UnavailableError("the engine is shutting down");
+  if (queued_ - snapshot_.running >= options_.max_waiting) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the waiting queue is full (", options_.max_waiting, " requests); retry later"));
+  }
+  const RequestId id = next_id_++;
+  const uint64_t seed = request.sampling.seed.value_or(seed_source_.Next());
+  auto seq =
+      std::make_unique<Sequence>(id, std::move(request), std::move(callback), *tokenizer_, seed);
+  seq->tokens = seq->request.prompt_tokens;
+  seq->prompt_len = static_cast<int64_t>(seq->tokens.size());
+  seq->max_new_tokens = seq->request.max_new_tokens > 0 ? seq->request.max_new_tokens
+                                                        : options_.default_max_new_tokens;
+  seq->entry.id = id;
+  seq->entry.num_tokens = seq->prompt_len;
+  seq->submitted = now;
+  inbox_.push_back(std::move(seq));
+  ++queued_;
+  return id;
+}
+
+void Engine::Cancel(RequestId id) {
+  absl::MutexLock lock(&mu_);
+  cancels_.push_back(id);
+}
+
+void Engine::StopAccepting() {
+  absl::MutexLock lock(&mu_);
+  accepting_ = false;
+}
+
+EngineSnapshot Engine::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  EngineSnapshot s = snapshot_;
+  s.busy = queued_ > 0;
+  return s;
+}
+
+void Engine::SetStepDelayForTesting(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  step_delay_ = delay;
+}
+
+void Engine::Loop() {
+  // OpenMP thread counts are per thread: set this thread's, which the model's kernels use.
+  SetIntraOpThreads(options_.threads);
+  while (true) {
+    const bool idle = sequences_.empty();
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this, idle]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || !inbox_.empty() || !cancels_.empty() || !idle;
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stop_) break;
+    }
+    if (!Step()) {
+      // Work exists but none could run (e.g. waiting for KV room): poll for cancels/deadlines.
+      absl::MutexLock lock(&mu_);
+      auto event = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stop_ || !inbox_.empty() || !cancels_.empty();
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&event), absl::Milliseconds(5));
+    }
+  }
+  // Shutdown: everything still here ends as cancelled.
+  TakeInbox();
+  std::vector<RequestId> ids;
+  for (const auto& [id, seq] : sequences_) ids.push_back(id);
+  for (RequestId id : ids) Finish(*sequences_[id], FinishReason::kCancelled);
+}
+
+void Engine::TakeInbox() {
+  std::vector<std::unique_ptr<Sequence>> inbox;
+  std::vector<RequestId> cancels;
+  {
+    absl::MutexLock lock(&mu_);
+    inbox.swap(inbox_);
+    cancels.swap(cancels_);
+  }
+  for (auto& seq : inbox) {
+    Sequence* s = seq.get();
+    sequences_[s->id] = std::move(seq);
+    scheduler_.Enqueue(&s->entry);
+  }
+  for (RequestId id : cancels) {
+    auto it = sequences_.find(id);
+    if (it != sequences_.end()) Finish(*it->second, FinishReason::kCancelled);
+  }
+}
+
+void Engine::ExpireDeadlines(absl::Time now) {
+  std::vector<Sequence*> expired;
+  for (auto& [id, seq] : sequences_) {
+    if (seq->request.deadline.has_value() && *seq->request.deadline <= now) {
+      expired.push_back(seq.get());
+    }
+  }
+  for (Sequence* seq : expired) Finish(*seq, FinishReason::kDeadline);
+}
+
+bool Engine::Step() {
+  TakeInbox();
+  ExpireDeadlines(clock_->Now());
+  std::vector<StepItem> items = scheduler_.Schedule();
+  const int64_t preemptions = scheduler_.TakePreemptionCount();
+  if (items.empty()) {
+    absl::MutexLock lock(&mu_);
+    snapshot_.running = static_cast<int64_t>(scheduler_.num_running());
+    snapshot_.waiting = static_cast<int64_t>(scheduler_.num_waiting());
+    snapshot_.kv_blocks_used = allocator_.num_used();
+    snapshot_.last_progress = clock_->Now();
+    return false;
+  }
+  const absl::Time start = clock_->Now();
+  std::vector<SequenceStep> steps;
+  std::vector<Sequence*> seqs;
+  steps.reserve(items.size());
+  StepStats stats;
+  for (const StepItem& item : items) {
+    Sequence* seq = sequences_.at(item.entry->id).get();
+    seqs.push_back(seq);
+    if (seq->state == SequenceState::kWaiting) {
+      seq->state = seq->first_token.has_value() ? SequenceState::kDecode : SequenceState::kPrefill;
+      if (!seq->first_scheduled.has_value()) seq->first_scheduled = start;
+    }
+    SequenceStep step;
+    step.tokens = absl::MakeConstSpan(seq->tokens)
+                      .subspan(static_cast<size_t>(item.start), static_cast<size_t>(item.count));
+    step.past = item.start;
+    step.block_table = seq->entry.block_table;
+    step.want_logits = item.sample;
+    steps.push_back(step);
+    if (seq->state == SequenceState::kDecode && item.count == 1 && item.start >= seq->prompt_len) {
+      stats.decode_tokens += 1;
+    } else {
+      stats.prefill_tokens += item.count;
+    }
+  }
+  absl::Status status = model_->Forward(steps, *cache_, logits_.data());
+  Scheduler::Commit(items);
+  const absl::Time now = clock_->Now();
+  size_t row = 0;
+  const int64_t vocab = model_->config().vocab_size;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Sequence* seq = seqs[i];
+    if (!status.ok()) {
+      Finish(*seq, FinishReason::kError, status);
+      continue;
+    }
+    if (!items[i].sample) continue;
+    float* row_logits = logits_.data() + static_cast<int64_t>(row++) * vocab;
+    // A preempted sequence is recomputed up to its last sampled token and then samples the next:
+    // the sampler's state (random stream, counts) carries over, so its output is unchanged.
+    SampledToken sampled = seq->sampler.Sample(row_logits, vocab);
+    HandleSampledToken(*seq, sampled, now);
+  }
+  absl::Duration delay;
+  {
+    absl::MutexLock lock(&mu_);
+    delay = step_delay_;
+  }
+  if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
+  ++steps_;
+  stats.sequences = static_cast<int64_t>(items.size());
+  stats.running = static_cast<int64_t>(scheduler_.num_running());
+  stats.waiting = static_cast<int64_t>(scheduler_.num_waiting());
+  stats.kv_blocks_used = allocator_.num_used();
+  stats.kv_blocks_total = allocator_.num_total();
+  stats.preemptions = preemptions;
+  stats.duration = clock_->Now() - start;
+  if (options_.observer != nullptr) options_.observer->OnStep(stats);
+  absl::MutexLock lock(&mu_);
+  snapshot_.running = stats.running;
+  snapshot_.waiting = stats.waiting;
+  snapshot_.kv_blocks_used = stats.kv_blocks_used;
+  snapshot_.steps = steps_;
+  snapshot_.last_progress = clock_->Now();
+  return true;
+}
+
+void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl::Time now) {
+  const int32_t token = sampled.token;
+  seq.tokens.push_back(token);
+  seq.entry.num_tokens = static_cast<int64_t>(seq.tokens.size());
+  const bool first = !seq.first_token.has_value();
+  if (options_.observer != nullptr) {
+    options_.observer->OnToken(first, now - (first ? seq.submitted : seq.last_token));
+  }
+  if (first) {
+    seq.first_token = now;
+    seq.state = SequenceState::kDecode;
+  }
+  seq.last_token = now;
+
+  GenerationEvent event;
+  event.id = seq.id;
+  event.tokens.push_back(token);
+  if (seq.request.sampling.logprobs || seq.request.sampling.top_logprobs > 0) {
+    event.logprobs.push_back(sampled);
+  }
+  FinishReason reason = FinishReason::kNone;
+  const bool is_eos = std::find(eos_ids_.begin(), eos_ids_.end(), token) != eos_ids_.end();
+  if (is_eos && !seq.request.ignore_eos) {
+    reason = FinishReason::kEos;  // the EOS token's text is not part of the output
+  } else {
+    absl::StatusOr<std::string> piece = seq.decoder.Push(token);
+    if (!piece.ok()) {
+      Finish(seq, FinishReason::kError, piece.status());
+      return;
+    }
+    StopMatcher::Result r = seq.stop.Push(*piece);
+    event.text = std::move(r.text);
+    if (r.stopped) reason = FinishReason::kStopSequence;
+  }
+  if (reason == FinishReason::kNone &&
+      (seq.generated() >= seq.max_new_tokens ||
+       static_cast<int64_t>(seq.tokens.size()) >= model_->max_context())) {
+    reason = FinishReason::kLength;
+  }
+  if (reason == FinishReason::kEos || reason == FinishReason::kLength) {
+    event.text += seq.stop.Push(seq.decoder.Flush()).text;
+    event.text += seq.stop.Flush();
+  }
+  if (reason == FinishReason::kNone) {
+    seq.callback(event);
+    return;
+  }
+  // The last token's event is also the final one.
+  Finish(seq, reason, absl::OkStatus(), &event);
+}
+
+void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, GenerationEvent* last) {
+  absl::Status freed = scheduler_.Remove(&seq.entry);
+  if (!freed.ok()) EMBER_LOG(ERROR) << "request " << seq.id << ": " << freed.message();
+  seq.state = SequenceState::kFinished;
+  const absl::Time now = clock_->Now();
+  GenerationEvent event;
+  if (last != nullptr) event = std::move(*last);
+  event.id = seq.id;
+  event.finished = true;
+  event.finish_reason = reason;
+  event.error = std::move(error);
+  RequestTimings& t = event.timings;
+  t.prompt_tokens = seq.prompt_len;
+  t.generated_tokens = seq.generated();
+  t.preemptions = seq.entry.preemptions;
+  t.total = now - seq.submitted;
+  if (seq.first_scheduled.has_value()) t.queue_wait = *seq.first_scheduled - seq.submitted;
+  if (seq.first_token.has_value()) {
+    t.time_to_first_token = *seq.first_token - seq.submitted;
+    t.prefill = *seq.first_token - seq.first_scheduled.value_or(seq.submitted);
+    t.decode = now - *seq.first_token;
+  }
+  if (options_.observer != nullptr) options_.observer->OnRequestFinished(reason, t);
+  seq.callback(event);
+  sequences_.erase(seq.id);  // destroys seq
+  absl::MutexLock lock(&mu_);
+  --queued_;
+}
+
+}  // namespace ember

@@ -1,0 +1,51 @@
+// Everything the engine needs to start. Flags bind into this in server/main.cc and nowhere else.
+#ifndef EMBER_CORE_ENGINE_ENGINE_OPTIONS_H_
+#define EMBER_CORE_ENGINE_ENGINE_OPTIONS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/engine/clock.h"
+#include "core/tensor/dtype.h"
+
+namespace ember {
+
+class EngineObserver;
+
+struct EngineOptions {
+  // A Hugging Face model directory (config.json, *.safetensors, tokenizer files). Required.
+  std::string model_dir;
+  // Weight and matmul type, F32 or BF16. nullopt: BF16 when the CPU has native bf16, else F32.
+  std::optional<DType> compute;
+  // Intra-op threads for the model. 0 or negative: all online cores.
+  int threads = 0;
+  // Tokens per forward step (decodes + prefill chunks): bounds step latency for running streams.
+  int64_t max_tokens_per_step = 512;
+  // Sequences decoding together at most.
+  int64_t max_running = 64;
+  // Positions per KV-cache block.
+  int64_t block_size = 16;
+  // KV-cache size in bytes. 0: room for max_running sequences of the full context, capped at
+  // 25% of physical memory.
+  int64_t kv_cache_bytes = 0;
+  // Requests waiting for admission at most; Submit past that gives RESOURCE_EXHAUSTED. > 0.
+  int64_t max_waiting = 256;
+  // Context length served. 0: the model's (config.json). Lower values save KV memory.
+  int64_t max_context = 0;
+  // max_new_tokens when a request leaves it 0.
+  int32_t default_max_new_tokens = 256;
+  // Largest max_new_tokens a request may ask for.
+  int32_t max_new_tokens_limit = 4096;
+  // Seed of the generator that draws seeds for requests without one.
+  uint64_t seed = 0x5eed;
+  // Time source for deadlines and timings; nullptr: the real clock. Not owned.
+  const Clock* clock = nullptr;
+  // Receives step and request statistics on the loop thread; nullptr: none. Not owned; must
+  // outlive the engine.
+  EngineObserver* observer = nullptr;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_ENGINE_ENGINE_OPTIONS_H_

@@ -1,0 +1,89 @@
+// What callers submit to the Engine and what they get back. Plain data, no gRPC.
+#ifndef EMBER_CORE_ENGINE_REQUEST_H_
+#define EMBER_CORE_ENGINE_REQUEST_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "core/engine/sampler.h"
+#include "core/engine/sampling_params.h"
+
+namespace ember {
+
+using RequestId = uint64_t;
+
+struct GenerationRequest {
+  // The caller's id for logs and events (e.g. the server's request id). Free-form.
+  std::string client_id;
+  // The prompt as text (tokenized with add_special_tokens, so a BOS is added when the tokenizer
+  // says so), or as token ids when `prompt_tokens` is non-empty (then `prompt` is ignored).
+  std::string prompt;
+  std::vector<int32_t> prompt_tokens;
+  SamplingParams sampling;
+  // Tokens to generate at most. 0 means the engine's default (EngineOptions).
+  int32_t max_new_tokens = 0;
+  // Generation ends when the text contains any of these; the stop string is not returned.
+  std::vector<std::string> stop;
+  // Keep generating past end-of-sequence tokens.
+  bool ignore_eos = false;
+  // Drop special tokens (BOS/EOS/...) from the returned text.
+  bool skip_special_tokens = true;
+  // When set, a request not finished by then ends with kDeadline; one still waiting is never
+  // started.
+  std::optional<absl::Time> deadline;
+};
+
+enum class FinishReason {
+  kNone,          // not finished
+  kEos,           // produced an end-of-sequence token
+  kStopSequence,  // the text matched a stop string
+  kLength,        // max_new_tokens or the model's context reached
+  kCancelled,     // Cancel() or engine shutdown
+  kDeadline,      // the deadline passed
+  kRejected,      // never admitted (e.g. the prompt cannot fit in the KV cache at all)
+  kError,         // the forward pass or sampling failed; see GenerationEvent::error
+};
+
+absl::string_view FinishReasonName(FinishReason reason);
+
+// Per-request timings and counts, filled in the final event.
+struct RequestTimings {
+  absl::Duration queue_wait;           // submit -> first scheduled
+  absl::Duration time_to_first_token;  // submit -> first generated token
+  absl::Duration prefill;              // first scheduled -> first token
+  absl::Duration decode;               // first token -> finish
+  absl::Duration total;                // submit -> finish
+  int64_t prompt_tokens = 0;
+  int64_t generated_tokens = 0;
+  int32_t preemptions = 0;
+};
+
+struct GenerationEvent {
+  RequestId id = 0;
+  // Tokens generated since the previous event (usually one).
+  std::vector<int32_t> tokens;
+  // Text that became final with them (may be empty while a multi-byte character or a possible
+  // stop string is pending).
+  std::string text;
+  // One entry per token in `tokens` when the request asked for logprobs.
+  std::vector<SampledToken> logprobs;
+  bool finished = false;
+  FinishReason finish_reason = FinishReason::kNone;
+  absl::Status error;      // set when finish_reason is kError or kRejected
+  RequestTimings timings;  // final event only
+};
+
+// Called on the engine's loop thread for every event of a request, in order, ending with exactly
+// one event that has finished == true. Must return quickly and must not call back into the Engine
+// synchronously except Cancel (which only queues).
+using EventCallback = std::function<void(const GenerationEvent&)>;
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_ENGINE_REQUEST_H_

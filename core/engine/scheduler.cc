@@ -1,0 +1,154 @@
+#include "core/engine/scheduler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace ember {
+
+Scheduler::Scheduler(const SchedulerOptions& options, BlockAllocator* allocator)
+    : options_(options), allocator_(allocator) {}
+
+absl::Status Scheduler::Validate(const SchedulerOptions& o) {
+  if (o.max_tokens_per_step <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_tokens_per_step must be positive, got ", o.max_tokens_per_step));
+  }
+  if (o.max_running <= 0 || o.max_running > o.max_tokens_per_step) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_running must be in [1, ", o.max_tokens_per_step, "], got ", o.max_running));
+  }
+  if (o.block_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block_size must be positive, got ", o.block_size));
+  }
+  if (o.watermark_blocks < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("watermark_blocks must be >= 0, got ", o.watermark_blocks));
+  }
+  return absl::OkStatus();
+}
+
+void Scheduler::Enqueue(SchedulerEntry* entry) {
+  entry->running = false;
+  waiting_.push_back(entry);
+}
+
+absl::Status Scheduler::Remove(SchedulerEntry* entry) {
+  waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), entry), waiting_.end());
+  running_.erase(std::remove(running_.begin(), running_.end(), entry), running_.end());
+  entry->running = false;
+  absl::Status status;
+  for (int32_t block : entry->block_table) {
+    absl::Status s = allocator_->Free(block);
+    if (!s.ok() && status.ok()) status = s;
+  }
+  entry->block_table.clear();
+  entry->num_computed = 0;
+  return status;
+}
+
+int64_t Scheduler::BlocksFor(int64_t tokens) const {
+  return (tokens + options_.block_size - 1) / options_.block_size;
+}
+
+bool Scheduler::Reserve(SchedulerEntry* entry, int64_t tokens) {
+  const int64_t need = BlocksFor(tokens) - static_cast<int64_t>(entry->block_table.size());
+  if (need <= 0) return true;
+  if (need > allocator_->num_free()) return false;
+  for (int64_t i = 0; i < need; ++i) entry->block_table.push_back(*allocator_->Allocate());
+  return true;
+}
+
+void Scheduler::FreeBlocks(SchedulerEntry* entry) {
+  for (int32_t block : entry->block_table) (void)allocator_->Free(block);
+  entry->block_table.clear();
+  entry->num_computed = 0;
+}
+
+bool Scheduler::PreemptOne(const SchedulerEntry* keep) {
+  for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
+    SchedulerEntry* victim = *it;
+    if (victim == keep) continue;
+    FreeBlocks(victim);
+    victim->running = false;
+    ++victim->preemptions;
+    ++preemptions_;
+    running_.erase(std::next(it).base());
+    waiting_.push_front(victim);  // recomputed first when room returns
+    return true;
+  }
+  return false;
+}
+
+std::vector<StepItem> Scheduler::Schedule() {
+  std::vector<StepItem> items;
+  int64_t budget = options_.max_tokens_per_step;
+
+  // 1. Decodes. Iterate over a copy: preemption edits running_.
+  std::vector<SchedulerEntry*> decoding;
+  for (SchedulerEntry* e : running_) {
+    if (e->num_tokens - e->num_computed == 1) decoding.push_back(e);
+  }
+  for (SchedulerEntry* e : decoding) {
+    if (!e->running) continue;  // preempted by an earlier iteration
+    while (!Reserve(e, e->num_tokens)) {
+      if (!PreemptOne(e)) break;
+    }
+    if (static_cast<int64_t>(e->block_table.size()) < BlocksFor(e->num_tokens)) {
+      // Alone and still no room: the pool is smaller than this sequence needs; it waits.
+      FreeBlocks(e);
+      running_.erase(std::remove(running_.begin(), running_.end(), e), running_.end());
+      e->running = false;
+      ++e->preemptions;
+      ++preemptions_;
+      waiting_.push_front(e);
+      continue;
+    }
+    items.push_back({e, e->num_computed, 1, true});
+    --budget;
+  }
+  // Drop items of entries preempted after they were scheduled.
+  items.erase(std::remove_if(items.begin(), items.end(),
+                             [](const StepItem& i) { return !i.entry->running; }),
+              items.end());
+
+  // 2. Running prefills continue.
+  for (SchedulerEntry* e : running_) {
+    const int64_t remaining = e->num_tokens - e->num_computed;
+    if (remaining <= 1 && e->num_computed > 0) continue;  // decoding (handled above)
+    if (budget <= 0) break;
+    const int64_t count = std::min(remaining, budget);
+    if (!Reserve(e, e->num_computed + count)) continue;
+    items.push_back({e, e->num_computed, count, e->num_computed + count == e->num_tokens});
+    budget -= count;
+  }
+
+  // 3. Admissions, first come first served.
+  while (!waiting_.empty() && budget > 0 &&
+         static_cast<int64_t>(running_.size()) < options_.max_running) {
+    SchedulerEntry* e = waiting_.front();
+    const int64_t need = BlocksFor(e->num_tokens) + options_.watermark_blocks;
+    if (need > allocator_->num_free()) break;
+    const int64_t count = std::min(e->num_tokens, budget);
+    if (!Reserve(e, count)) break;
+    waiting_.pop_front();
+    e->running = true;
+    running_.push_back(e);
+    items.push_back({e, 0, count, count == e->num_tokens});
+    budget -= count;
+  }
+  return items;
+}
+
+void Scheduler::Commit(const std::vector<StepItem>& items) {
+  for (const StepItem& item : items) item.entry->num_computed = item.start + item.count;
+}
+
+int64_t Scheduler::TakePreemptionCount() {
+  const int64_t n = preemptions_;
+  preemptions_ = 0;
+  return n;
+}
+
+}  // namespace ember

@@ -1,0 +1,102 @@
+// The step scheduler: a pure policy over sequences' token counts and the KV block pool, with no
+// threads, clocks or model. Each step it decides which sequences run and how many tokens each
+// contributes, following iteration-level (continuous) batching:
+//   1. every running sequence that is decoding gets its one token (growing its block table; if the
+//      pool is empty the most recently admitted sequence is preempted: its blocks are freed and it
+//      goes back to the head of the waiting queue, to be recomputed later);
+//   2. running sequences part-way through a long prompt get the next chunk;
+//   3. waiting sequences are admitted first-come first-served while the per-step token budget, the
+//      running-sequence limit and the free blocks (their whole prompt plus a watermark) allow, each
+//      starting with a chunk of its prompt.
+// The engine owns the entries; the scheduler keeps pointers to them.
+#ifndef EMBER_CORE_ENGINE_SCHEDULER_H_
+#define EMBER_CORE_ENGINE_SCHEDULER_H_
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/engine/block_allocator.h"
+
+namespace ember {
+
+struct SchedulerOptions {
+  // Tokens one forward step may process (decodes + prefill chunks). > 0.
+  int64_t max_tokens_per_step = 512;
+  // Sequences in the running batch at once. > 0, <= max_tokens_per_step.
+  int64_t max_running = 64;
+  // Positions per KV block. > 0.
+  int64_t block_size = 16;
+  // Blocks kept free at admission so running sequences can grow without immediate preemption.
+  int64_t watermark_blocks = 1;
+};
+
+// The scheduler's view of one sequence.
+struct SchedulerEntry {
+  uint64_t id = 0;
+  // Tokens known so far (prompt + generated); the model must have seen all but the last sampled
+  // one before it can sample the next.
+  int64_t num_tokens = 0;
+  // Tokens whose keys/values are in the cache.
+  int64_t num_computed = 0;
+  // Physical KV blocks, logical order.
+  std::vector<int32_t> block_table;
+  // Times this entry was preempted (for metrics).
+  int32_t preemptions = 0;
+  bool running = false;
+};
+
+// One sequence's work in a step: tokens [start, start + count) of it.
+struct StepItem {
+  SchedulerEntry* entry = nullptr;
+  int64_t start = 0;
+  int64_t count = 0;
+  // True when this chunk ends at the last known token, so logits are needed to sample the next.
+  bool sample = false;
+};
+
+class Scheduler {
+ public:
+  Scheduler(const SchedulerOptions& options, BlockAllocator* allocator);
+
+  static absl::Status Validate(const SchedulerOptions& options);
+
+  // Appends to the waiting queue. The entry must not be queued already.
+  void Enqueue(SchedulerEntry* entry);
+
+  // Removes the entry from whichever queue holds it and frees its blocks (finished, cancelled or
+  // failed). Safe on an entry that is in neither.
+  absl::Status Remove(SchedulerEntry* entry);
+
+  // Plans the next step (allocating the blocks it needs). Empty when there is nothing to run.
+  // After the step runs, the engine calls Commit.
+  std::vector<StepItem> Schedule();
+
+  // Records that the step's tokens are now in the cache.
+  static void Commit(const std::vector<StepItem>& items);
+
+  size_t num_waiting() const { return waiting_.size(); }
+  size_t num_running() const { return running_.size(); }
+  const std::deque<SchedulerEntry*>& waiting() const { return waiting_; }
+  // Sequences preempted since the last call (for metrics and logs).
+  int64_t TakePreemptionCount();
+
+ private:
+  int64_t BlocksFor(int64_t tokens) const;
+  // Grows entry's table to cover `tokens` positions; false when the pool ran out (nothing kept).
+  bool Reserve(SchedulerEntry* entry, int64_t tokens);
+  void FreeBlocks(SchedulerEntry* entry);
+  // Preempts the most recently admitted running entry other than `keep`; false when none.
+  bool PreemptOne(const SchedulerEntry* keep);
+
+  SchedulerOptions options_;
+  BlockAllocator* allocator_;
+  std::deque<SchedulerEntry*> waiting_;
+  std::vector<SchedulerEntry*> running_;  // admission order
+  int64_t preemptions_ = 0;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_ENGINE_SCHEDULER_H_

@@ -1,0 +1,58 @@
+// One request's run state inside the engine loop. Owned and touched only by the loop thread.
+//
+// State machine (transitions written once, in Engine):
+//   kWaiting -> kPrefill (admitted) -> kDecode (first token sampled) -> kFinished
+//   any state -> kFinished with a finish reason (eos, stop, length, cancelled, deadline, error);
+//   kPrefill/kDecode -> kWaiting on preemption (blocks freed, recomputed later).
+#ifndef EMBER_CORE_ENGINE_SEQUENCE_H_
+#define EMBER_CORE_ENGINE_SEQUENCE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/engine/request.h"
+#include "core/engine/sampler.h"
+#include "core/engine/scheduler.h"
+#include "core/engine/stop_matcher.h"
+#include "core/tokenizer/incremental_decoder.h"
+
+namespace ember {
+
+enum class SequenceState { kWaiting, kPrefill, kDecode, kFinished };
+
+struct Sequence {
+  Sequence(RequestId request_id, GenerationRequest req, EventCallback cb,
+           const Tokenizer& tokenizer, uint64_t seed)
+      : id(request_id),
+        request(std::move(req)),
+        callback(std::move(cb)),
+        sampler(request.sampling, seed, request.prompt_tokens),
+        decoder(tokenizer, request.skip_special_tokens),
+        stop(request.stop) {}
+
+  const RequestId id;
+  GenerationRequest request;  // prompt_tokens filled in by Submit
+  EventCallback callback;
+  SequenceState state = SequenceState::kWaiting;
+  SchedulerEntry entry;         // token counts and block table, shared with the scheduler
+  std::vector<int32_t> tokens;  // prompt + generated
+  int64_t prompt_len = 0;
+  int32_t max_new_tokens = 0;
+  Sampler sampler;
+  IncrementalDecoder decoder;
+  StopMatcher stop;
+
+  absl::Time submitted;
+  std::optional<absl::Time> first_scheduled;
+  std::optional<absl::Time> first_token;
+  absl::Time last_token;
+
+  int64_t generated() const { return static_cast<int64_t>(tokens.size()) - prompt_len; }
+};
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_ENGINE_SEQUENCE_H_

@@ -1,0 +1,152 @@
+#include "core/engine/sampler.h"
+
+#include <cmath>
+#include <limits>
+#include <map>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ember {
+namespace {
+
+std::vector<float> Logits() { return {1.0f, 3.0f, 2.0f, -1.0f, 2.5f}; }
+
+SampledToken SampleOnce(const SamplingParams& p, std::vector<float> logits, uint64_t seed = 1,
+                        std::vector<int32_t> prompt = {}) {
+  Sampler s(p, seed, prompt);
+  return s.Sample(logits.data(), static_cast<int64_t>(logits.size()));
+}
+
+TEST(SamplerTest, GreedyPicksArgmaxLowestIdOnTies) {
+  SamplingParams p;
+  p.temperature = 0;
+  EXPECT_EQ(SampleOnce(p, Logits()).token, 1);
+  EXPECT_EQ(SampleOnce(p, {2.0f, 5.0f, 5.0f}).token, 1);
+}
+
+TEST(SamplerTest, TopKOneIsGreedy) {
+  SamplingParams p;
+  p.top_k = 1;
+  for (uint64_t seed = 0; seed < 20; ++seed) EXPECT_EQ(SampleOnce(p, Logits(), seed).token, 1);
+}
+
+TEST(SamplerTest, TopPKeepsTheSmallestNucleus) {
+  SamplingParams p;
+  p.top_p = 0.5f;  // p(1) = e^3 / sum ~ 0.49: token 4 (2.5) is needed to reach 0.5
+  std::map<int32_t, int> seen;
+  for (uint64_t seed = 0; seed < 200; ++seed) ++seen[SampleOnce(p, Logits(), seed).token];
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(::testing::Key(1), ::testing::Key(4)));
+}
+
+TEST(SamplerTest, MinPDropsUnlikelyTokens) {
+  SamplingParams p;
+  p.min_p = 0.5f;  // keeps tokens with p >= 0.5 p(max): logits >= 3 - ln 2 = 2.31 -> {1, 4}
+  std::map<int32_t, int> seen;
+  for (uint64_t seed = 0; seed < 200; ++seed) ++seen[SampleOnce(p, Logits(), seed).token];
+  EXPECT_THAT(seen, ::testing::UnorderedElementsAre(::testing::Key(1), ::testing::Key(4)));
+}
+
+TEST(SamplerTest, SameSeedSameTokensDifferentSeedsDiffer) {
+  SamplingParams p;
+  std::vector<int32_t> a, b, c;
+  Sampler s1(p, 7, {}), s2(p, 7, {}), s3(p, 8, {});
+  for (int i = 0; i < 50; ++i) {
+    auto l1 = Logits(), l2 = Logits(), l3 = Logits();
+    a.push_back(s1.Sample(l1.data(), 5).token);
+    b.push_back(s2.Sample(l2.data(), 5).token);
+    c.push_back(s3.Sample(l3.data(), 5).token);
+  }
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(SamplerTest, SamplingFrequenciesFollowTheSoftmax) {
+  SamplingParams p;
+  p.temperature = 2.0f;
+  Sampler s(p, 3, {});
+  std::vector<int> counts(5, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    auto l = Logits();
+    ++counts[static_cast<size_t>(s.Sample(l.data(), 5).token)];
+  }
+  double z = 0;
+  for (float v : Logits()) z += std::exp(v / 2.0);
+  for (int t = 0; t < 5; ++t) {
+    const double expected = std::exp(Logits()[static_cast<size_t>(t)] / 2.0) / z;
+    EXPECT_NEAR(counts[static_cast<size_t>(t)] / static_cast<double>(n), expected, 0.015) << t;
+  }
+}
+
+TEST(SamplerTest, RepetitionPenaltyFollowsHuggingFace) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.repetition_penalty = 2.0f;
+  // Token 1 (3.0) is in the prompt: 3.0 / 2 = 1.5 < 2.5 (token 4) -> 4 wins.
+  EXPECT_EQ(SampleOnce(p, Logits(), 1, {1}).token, 4);
+}
+
+TEST(SamplerTest, PresenceAndFrequencyPenaltiesApplyToGeneratedTokens) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.frequency_penalty = 1.0f;
+  Sampler s(p, 1, {});
+  auto l = Logits();
+  EXPECT_EQ(s.Sample(l.data(), 5).token, 1);  // 3.0
+  l = Logits();
+  EXPECT_EQ(s.Sample(l.data(), 5).token, 4);  // 3.0 - 1 = 2.0 < 2.5
+}
+
+TEST(SamplerTest, LogprobsAreLogSoftmaxAndTopListIsSorted) {
+  SamplingParams p;
+  p.temperature = 0;
+  p.logprobs = true;
+  p.top_logprobs = 3;
+  auto r = SampleOnce(p, Logits());
+  double z = 0;
+  for (float v : Logits()) z += std::exp(v);
+  EXPECT_NEAR(r.logprob, 3.0 - std::log(z), 1e-5);
+  ASSERT_EQ(r.top.size(), 3u);
+  EXPECT_EQ(r.top[0].token, 1);
+  EXPECT_EQ(r.top[1].token, 4);
+  EXPECT_EQ(r.top[2].token, 2);
+}
+
+TEST(SamplerTest, NanAndInfinityNeverGiveAnOutOfRangeToken) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  SamplingParams p;
+  p.top_p = 0.3f;
+  p.logprobs = true;
+  EXPECT_EQ(SampleOnce(p, {nan, nan, nan}).token, 0);
+  EXPECT_EQ(SampleOnce(p, {-inf, -inf}).token, 0);
+  EXPECT_EQ(SampleOnce(p, {nan, 1.0f, inf, 2.0f}).token, 2);
+  EXPECT_EQ(SampleOnce(p, {nan, -1.0f, nan}).token, 1);
+}
+
+TEST(SamplingParamsTest, ValidationNamesTheField) {
+  SamplingParams p;
+  p.temperature = -1;
+  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("temperature"));
+  p = {};
+  p.top_p = 0;
+  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_p"));
+  p = {};
+  p.top_p = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(ValidateSamplingParams(p).ok());
+  p = {};
+  p.top_k = -1;
+  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_k"));
+  p = {};
+  p.repetition_penalty = 0;
+  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("repetition_penalty"));
+  p = {};
+  p.top_logprobs = 21;
+  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_logprobs"));
+  EXPECT_TRUE(ValidateSamplingParams(SamplingParams{}).ok());
+}
+
+}  // namespace
+}  // namespace ember

@@ -1,0 +1,241 @@
+// ember's decoder forward pass against the independent PyTorch reference
+// (tools/reference/decoder_reference.py, fixtures in tests/fixtures/decoder_reference/, made by
+// tools/reference/make_decoder_fixtures.sh from the same generator presets and seed used here).
+//
+// Tolerances:
+//  * f32: |logit - reference| <= 1e-4 * max(1, max |reference logit|). f32 rounding of these
+//    64..256-term dot products is ~1e-6; a real bug (transposed weight, RoPE off by one position,
+//    wrong GQA head mapping) moves logits by 1e-2 or more.
+//  * bf16: weights and matmul inputs rounded to 8 significant bits; the bound is 0.05 * max(1,
+//    max |reference logit|), ~2x what we observe, and greedy tokens must agree wherever the
+//    reference's margin between its top two logits exceeds twice that bound (teacher-forced, so a
+//    near-tie cannot send the rest of the sequence elsewhere).
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "core/model/decoder_model.h"
+#include "core/model/kv_cache.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/test_util/temp_dir.h"
+#include "tools/make_model/make_model.h"
+
+namespace ember {
+namespace {
+
+struct Reference {
+  std::vector<int32_t> prompt;
+  std::vector<float> last_logits;
+  std::vector<int32_t> greedy;
+  std::vector<float> greedy_margin;
+};
+
+std::vector<Reference> LoadReference(const std::string& preset) {
+  std::ifstream in(testing::SourceDir() + "/tests/fixtures/decoder_reference/" + preset + ".json");
+  EXPECT_TRUE(in.good()) << "missing fixture for " << preset;
+  nlohmann::json j = nlohmann::json::parse(in);
+  std::vector<Reference> out;
+  for (const auto& r : j["results"]) {
+    out.push_back(
+        {r["prompt"].get<std::vector<int32_t>>(), r["last_logits"].get<std::vector<float>>(),
+         r["greedy"].get<std::vector<int32_t>>(), r["greedy_margin"].get<std::vector<float>>()});
+  }
+  return out;
+}
+
+int32_t ArgMax(const float* v, int64_t n) {
+  return static_cast<int32_t>(std::max_element(v, v + n) - v);
+}
+
+// Hands out consecutive blocks per sequence from one cache (no reuse needed in these tests).
+struct Tables {
+  int64_t block_size;
+  int32_t next = 0;
+  std::vector<int32_t> Make(int64_t positions) {
+    std::vector<int32_t> t;
+    for (int64_t p = 0; p < positions; p += block_size) t.push_back(next++);
+    return t;
+  }
+};
+
+class DecoderFidelityTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    tools::MakeModelOptions options;
+    options.out_dir = dir_.File(GetParam());
+    auto spec = tools::PresetSpec(GetParam());
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    options.spec = *spec;
+    options.seed = 1;
+    ASSERT_TRUE(tools::MakeModel(options).ok());
+    reference_ = LoadReference(GetParam());
+    ASSERT_FALSE(reference_.empty());
+  }
+
+  std::unique_ptr<DecoderModel> Load(DType compute) {
+    DecoderModelOptions options;
+    options.compute = compute;
+    auto model = DecoderModel::Load(dir_.File(GetParam()), options);
+    EXPECT_TRUE(model.ok()) << model.status();
+    return model.ok() ? std::move(*model) : nullptr;
+  }
+
+  testing::TempDir dir_;
+  std::vector<Reference> reference_;
+};
+
+double Scale(const std::vector<float>& v) {
+  double m = 1.0;
+  for (float x : v) m = std::max(m, std::fabs(double{x}));
+  return m;
+}
+
+TEST_P(DecoderFidelityTest, F32LogitsAndGreedyTokensMatchPyTorch) {
+  auto model = Load(DType::kF32);
+  ASSERT_NE(model, nullptr);
+  const int64_t vocab = model->config().vocab_size;
+  auto cache = KvCache::Create(model->config(), 64, 8, DType::kF32);
+  ASSERT_TRUE(cache.ok());
+  for (const Reference& ref : reference_) {
+    Tables tables{8};
+    std::vector<int32_t> table = tables.Make(static_cast<int64_t>(ref.prompt.size() + 16));
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    SequenceStep prefill{ref.prompt, 0, table, true};
+    ASSERT_TRUE(model->Forward({&prefill, 1}, **cache, logits.data()).ok());
+    const double tol = 1e-4 * Scale(ref.last_logits);
+    for (int64_t i = 0; i < vocab; ++i) {
+      ASSERT_NEAR(logits[i], ref.last_logits[i], tol) << "logit " << i;
+    }
+    std::vector<int32_t> tokens = ref.prompt;
+    for (size_t step = 0; step < ref.greedy.size(); ++step) {
+      const int32_t next = ArgMax(logits.data(), vocab);
+      ASSERT_EQ(next, ref.greedy[step]) << "greedy step " << step;
+      tokens.push_back(next);
+      SequenceStep decode{absl::MakeConstSpan(&tokens.back(), 1),
+                          static_cast<int64_t>(tokens.size()) - 1, table, true};
+      ASSERT_TRUE(model->Forward({&decode, 1}, **cache, logits.data()).ok());
+    }
+  }
+}
+
+TEST_P(DecoderFidelityTest, Bf16StaysCloseAndAgreesOutsideNearTies) {
+  auto model = Load(DType::kBF16);
+  ASSERT_NE(model, nullptr);
+  const int64_t vocab = model->config().vocab_size;
+  auto cache = KvCache::Create(model->config(), 64, 8, DType::kBF16);
+  ASSERT_TRUE(cache.ok());
+  double worst = 0;
+  for (const Reference& ref : reference_) {
+    Tables tables{8};
+    std::vector<int32_t> table = tables.Make(static_cast<int64_t>(ref.prompt.size() + 16));
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    SequenceStep prefill{ref.prompt, 0, table, true};
+    ASSERT_TRUE(model->Forward({&prefill, 1}, **cache, logits.data()).ok());
+    const double bound = 0.05 * Scale(ref.last_logits);
+    for (int64_t i = 0; i < vocab; ++i) {
+      worst = std::max(worst,
+                       std::fabs(double{logits[i]} - ref.last_logits[i]) / Scale(ref.last_logits));
+      ASSERT_NEAR(logits[i], ref.last_logits[i], bound) << "logit " << i;
+    }
+    std::vector<int32_t> tokens = ref.prompt;
+    for (size_t step = 0; step < ref.greedy.size(); ++step) {
+      if (ref.greedy_margin[step] > 2 * bound) {
+        EXPECT_EQ(ArgMax(logits.data(), vocab), ref.greedy[step]) << "greedy step " << step;
+      }
+      tokens.push_back(ref.greedy[step]);  // teacher forcing
+      SequenceStep decode{absl::MakeConstSpan(&tokens.back(), 1),
+                          static_cast<int64_t>(tokens.size()) - 1, table, true};
+      ASSERT_TRUE(model->Forward({&decode, 1}, **cache, logits.data()).ok());
+    }
+  }
+  RecordProperty("bf16_worst_relative_logit_error", std::to_string(worst));
+}
+
+// Every sequence's greedy output is the same alone or in a batch where prefills (chunked) and
+// decodes of different lengths run together in the same forward steps.
+TEST_P(DecoderFidelityTest, BatchedGreedyEqualsSoloGreedy) {
+  for (DType compute : {DType::kF32, DType::kBF16}) {
+    auto model = Load(compute);
+    ASSERT_NE(model, nullptr);
+    const int64_t vocab = model->config().vocab_size;
+    auto cache = KvCache::Create(model->config(), 128, 4, compute);
+    ASSERT_TRUE(cache.ok());
+    const size_t n = reference_.size();
+    const size_t kNew = 10;
+
+    // Solo runs.
+    std::vector<std::vector<int32_t>> solo(n);
+    for (size_t s = 0; s < n; ++s) {
+      Tables tables{4, 0};
+      auto table = tables.Make(static_cast<int64_t>(reference_[s].prompt.size() + kNew + 1));
+      std::vector<int32_t> tokens = reference_[s].prompt;
+      std::vector<float> logits(static_cast<size_t>(vocab));
+      SequenceStep step{tokens, 0, table, true};
+      ASSERT_TRUE(model->Forward({&step, 1}, **cache, logits.data()).ok());
+      for (size_t i = 0; i < kNew; ++i) {
+        tokens.push_back(ArgMax(logits.data(), vocab));
+        solo[s].push_back(tokens.back());
+        SequenceStep d{absl::MakeConstSpan(&tokens.back(), 1),
+                       static_cast<int64_t>(tokens.size()) - 1, table, true};
+        ASSERT_TRUE(model->Forward({&d, 1}, **cache, logits.data()).ok());
+      }
+    }
+
+    // Batched: sequence s starts at step s; prompts are fed in chunks of at most 16 tokens.
+    Tables tables{4, 0};
+    std::vector<std::vector<int32_t>> tokens(n), tables_of(n), out(n);
+    std::vector<int64_t> computed(n, 0);
+    for (size_t s = 0; s < n; ++s) {
+      tokens[s] = reference_[s].prompt;
+      tables_of[s] = tables.Make(static_cast<int64_t>(tokens[s].size() + kNew + 1));
+    }
+    for (int iter = 0; iter < 64; ++iter) {
+      std::vector<SequenceStep> steps;
+      std::vector<size_t> who;
+      for (size_t s = 0; s < n; ++s) {
+        if (static_cast<size_t>(iter) < s || out[s].size() >= kNew) continue;
+        const int64_t known = static_cast<int64_t>(tokens[s].size());
+        const int64_t count = std::min<int64_t>(16, known - computed[s]);
+        SequenceStep st;
+        st.tokens = absl::MakeConstSpan(tokens[s]).subspan(static_cast<size_t>(computed[s]),
+                                                           static_cast<size_t>(count));
+        st.past = computed[s];
+        st.block_table = tables_of[s];
+        st.want_logits = computed[s] + count == known;
+        steps.push_back(st);
+        who.push_back(s);
+      }
+      if (steps.empty()) break;
+      std::vector<float> logits(steps.size() * static_cast<size_t>(vocab));
+      ASSERT_TRUE(model->Forward(steps, **cache, logits.data()).ok());
+      size_t row = 0;
+      for (size_t k = 0; k < steps.size(); ++k) {
+        const size_t s = who[k];
+        computed[s] += static_cast<int64_t>(steps[k].tokens.size());
+        if (!steps[k].want_logits) continue;
+        const int32_t next = ArgMax(logits.data() + row++ * static_cast<size_t>(vocab), vocab);
+        tokens[s].push_back(next);
+        out[s].push_back(next);
+      }
+    }
+    for (size_t s = 0; s < n; ++s) {
+      EXPECT_EQ(out[s], solo[s]) << "sequence " << s << " compute " << DTypeName(compute);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(TinyModels, DecoderFidelityTest,
+                         ::testing::Values("tiny-gpt2", "tiny-llama", "tiny-llama-gqa",
+                                           "tiny-qwen2"),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string name = param_info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace ember
