@@ -200,7 +200,7 @@ absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallbac
   }
   absl::MutexLock lock(&mu_);
   if (!accepting_) return absl::UnavailableError("the engine is shutting down");
-  if (queued_ - snapshot_.running >= options_.max_waiting) {
+  if (unadmitted_ >= options_.max_waiting) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "the waiting queue is full (", options_.max_waiting, " requests); retry later"));
   }
@@ -217,6 +217,7 @@ absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallbac
   seq->submitted = now;
   inbox_.push_back(std::move(seq));
   ++queued_;
+  ++unadmitted_;
   return id;
 }
 
@@ -318,12 +319,16 @@ bool Engine::Step() {
   std::vector<Sequence*> seqs;
   steps.reserve(items.size());
   StepStats stats;
+  int64_t newly_admitted = 0;
   for (const StepItem& item : items) {
     Sequence* seq = sequences_.at(item.entry->id).get();
     seqs.push_back(seq);
     if (seq->state == SequenceState::kWaiting) {
       seq->state = seq->first_token.has_value() ? SequenceState::kDecode : SequenceState::kPrefill;
-      if (!seq->first_scheduled.has_value()) seq->first_scheduled = start;
+      if (!seq->first_scheduled.has_value()) {
+        seq->first_scheduled = start;
+        ++newly_admitted;
+      }
     }
     SequenceStep step;
     step.tokens = absl::MakeConstSpan(seq->tokens)
@@ -337,6 +342,10 @@ bool Engine::Step() {
     } else {
       stats.prefill_tokens += item.count;
     }
+  }
+  if (newly_admitted > 0) {  // they leave the waiting queue's bound before their first event
+    absl::MutexLock lock(&mu_);
+    unadmitted_ -= newly_admitted;
   }
   absl::Status status = model_->Forward(steps, *cache_, logits_.data());
   Scheduler::Commit(items);
@@ -455,9 +464,11 @@ void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, Gene
   }
   if (options_.observer != nullptr) options_.observer->OnRequestFinished(reason, t);
   seq.callback(event);
+  const bool was_admitted = seq.first_scheduled.has_value();
   sequences_.erase(seq.id);  // destroys seq
   absl::MutexLock lock(&mu_);
   --queued_;
+  if (!was_admitted) --unadmitted_;
 }
 
 }  // namespace ember

@@ -118,7 +118,8 @@ class Engine {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Sequence>> inbox_ ABSL_GUARDED_BY(mu_);
   std::vector<RequestId> cancels_ ABSL_GUARDED_BY(mu_);
-  int64_t queued_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, not yet finished
+  int64_t queued_ ABSL_GUARDED_BY(mu_) = 0;      // submitted, not yet finished
+  int64_t unadmitted_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, never scheduled yet
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
   RequestId next_id_ ABSL_GUARDED_BY(mu_) = 1;
