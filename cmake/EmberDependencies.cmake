@@ -11,3 +11,7 @@ if(EMBER_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)
 endif()
+# Serving: gRPC + protobuf for server/ and client/, prometheus-cpp for server/ metrics.
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
