@@ -1,0 +1,24 @@
+// config.json and generation_config.json for a generated checkpoint, as transformers'
+// save_pretrained writes them for GPT2LMHeadModel, LlamaForCausalLM and Qwen2ForCausalLM: every
+// key of the config class, sorted, 2-space indent, trailing newline.
+#ifndef EMBER_TOOLS_MAKE_MODEL_HF_CONFIG_H_
+#define EMBER_TOOLS_MAKE_MODEL_HF_CONFIG_H_
+
+#include <string>
+
+#include "tools/make_model/model_spec.h"
+#include "tools/make_model/tokenizer_builder.h"
+
+namespace ember::tools {
+
+// The transformers version the generated files claim; the key only records provenance.
+inline constexpr char kTransformersVersion[] = "4.46.3";
+
+// Token ids (bos, eos, pad) come from `tokenizer`.
+std::string ConfigJson(const ModelSpec& spec, const TrainedTokenizer& tokenizer);
+
+std::string GenerationConfigJson(const ModelSpec& spec, const TrainedTokenizer& tokenizer);
+
+}  // namespace ember::tools
+
+#endif  // EMBER_TOOLS_MAKE_MODEL_HF_CONFIG_H_
