@@ -133,6 +133,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<DecoderModel> model
   info_.kv_cache_bytes = cache_->bytes();
   info_.kv_blocks = cache_->num_blocks();
   info_.block_size = cache_->block_size();
+  info_.eos_token_ids = eos_ids_;
   logits_.resize(static_cast<size_t>(options.max_running * c.vocab_size));
   snapshot_.kv_blocks_total = cache_->num_blocks();
   snapshot_.last_progress = clock_->Now();
@@ -307,6 +308,11 @@ bool Engine::Step() {
   std::vector<StepItem> items = scheduler_.Schedule();
   const int64_t preemptions = scheduler_.TakePreemptionCount();
   if (items.empty()) {
+    if (options_.observer != nullptr) {
+      options_.observer->OnQueueState(static_cast<int64_t>(scheduler_.num_running()),
+                                      static_cast<int64_t>(scheduler_.num_waiting()),
+                                      allocator_.num_used(), allocator_.num_total());
+    }
     absl::MutexLock lock(&mu_);
     snapshot_.running = static_cast<int64_t>(scheduler_.num_running());
     snapshot_.waiting = static_cast<int64_t>(scheduler_.num_waiting());
@@ -379,7 +385,11 @@ bool Engine::Step() {
   stats.kv_blocks_total = allocator_.num_total();
   stats.preemptions = preemptions;
   stats.duration = clock_->Now() - start;
-  if (options_.observer != nullptr) options_.observer->OnStep(stats);
+  if (options_.observer != nullptr) {
+    options_.observer->OnStep(stats);
+    options_.observer->OnQueueState(stats.running, stats.waiting, stats.kv_blocks_used,
+                                    stats.kv_blocks_total);
+  }
   absl::MutexLock lock(&mu_);
   snapshot_.running = stats.running;
   snapshot_.waiting = stats.waiting;

@@ -38,6 +38,7 @@ struct ModelInfo {
   size_t kv_cache_bytes = 0;
   int64_t kv_blocks = 0;
   int64_t block_size = 0;
+  std::vector<int32_t> eos_token_ids;  // ids that end generation
 };
 
 // A consistent snapshot of the engine's counters (readable from any thread).

@@ -27,6 +27,10 @@ class EngineObserver {
  public:
   virtual ~EngineObserver() = default;
   virtual void OnStep(const StepStats& stats) = 0;
+  // The queue and cache state, after every loop iteration that ran a step or changed them
+  // (including iterations that only finished or cancelled requests).
+  virtual void OnQueueState(int64_t running, int64_t waiting, int64_t kv_blocks_used,
+                            int64_t kv_blocks_total) = 0;
   // A token was generated for a request; `since_previous` is the time since its previous token
   // (or since submission for the first, which is then also its time to first token).
   virtual void OnToken(bool first, absl::Duration since_previous) = 0;

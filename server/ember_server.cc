@@ -1,0 +1,122 @@
+#include "server/ember_server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "core/util/logging.h"
+#include "core/util/status_macros.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace ember {
+
+EmberServer::EmberServer(const ServerOptions& options)
+    : options_(options), metrics_(std::make_unique<Metrics>()) {}
+
+absl::StatusOr<std::unique_ptr<EmberServer>> EmberServer::Start(const ServerOptions& options) {
+  auto server = std::unique_ptr<EmberServer>(new EmberServer(options));
+  if (!options.metrics_address.empty()) {
+    RETURN_IF_ERROR(server->metrics_->StartExposer(options.metrics_address));
+    EMBER_LOG(INFO) << "metrics on http://" << options.metrics_address << "/metrics (port "
+                    << server->metrics_->port() << ")";
+  }
+  RETURN_IF_ERROR(server->StartGrpc());
+  absl::Status loaded = server->LoadModel();
+  if (!loaded.ok()) {
+    server->Shutdown();
+    return loaded;
+  }
+  return server;
+}
+
+absl::Status EmberServer::StartGrpc() {
+  service_ = std::make_unique<GenerationService>(options_, metrics_.get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.RegisterService(service_.get());
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  // Idle connections are fine (clients keep channels open); pings without calls are tolerated at
+  // a modest rate so a client's keepalive does not get it disconnected.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || grpc_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", options_.grpc_address,
+                     " (address in use or invalid?)"));
+  }
+  health_ = std::make_unique<HealthReporter>(server_->GetHealthCheckService());
+  EMBER_LOG(INFO) << "gRPC listening on " << options_.grpc_address << " (port " << grpc_port_
+                  << "); loading the model";
+  return absl::OkStatus();
+}
+
+absl::Status EmberServer::LoadModel() {
+  EngineOptions engine_options = options_.engine;
+  engine_options.observer = metrics_.get();
+  ASSIGN_OR_RETURN(engine_, Engine::Create(engine_options));
+  std::string name = options_.model_name;
+  if (name.empty()) name = engine_->model_info().name;
+  const ModelInfo& info = engine_->model_info();
+  metrics_->SetModelInfo(name, info.dtype, info.kv_blocks);
+
+  // Warm-up: one short request creates the kernels' primitives for prefill and decode shapes and
+  // touches the weights, so the first user request does not pay for it.
+  const absl::Time start = absl::Now();
+  GenerationRequest warmup;
+  warmup.prompt_tokens = {0, 1, 2, 3, 4, 5, 6, 7};
+  for (int32_t& t : warmup.prompt_tokens) t = t % static_cast<int32_t>(info.vocab_size);
+  warmup.max_new_tokens = 2;
+  warmup.ignore_eos = true;
+  warmup.sampling.temperature = 0;
+  absl::Notification done;
+  absl::Status warm_status;
+  auto id = engine_->Submit(warmup, [&](const GenerationEvent& e) {
+    if (!e.finished) return;
+    if (e.finish_reason == FinishReason::kError) warm_status = e.error;
+    done.Notify();
+  });
+  if (!id.ok()) return id.status();
+  done.WaitForNotification();
+  RETURN_IF_ERROR(warm_status);
+  EMBER_LOG(INFO) << "warm-up done in " << absl::FormatDuration(absl::Now() - start)
+                  << "; serving model \"" << name << "\"";
+  service_->SetEngine(engine_.get(), name);
+  health_->SetReady(engine_.get(), options_.stall_timeout, options_.engine.clock);
+  return absl::OkStatus();
+}
+
+void EmberServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  EMBER_LOG(INFO) << "shutting down: draining for up to "
+                  << absl::FormatDuration(options_.drain_grace);
+  if (health_ != nullptr) health_->SetDraining();
+  if (service_ != nullptr) service_->StopAccepting();
+  if (engine_ != nullptr) {
+    engine_->StopAccepting();
+    const absl::Time give_up = absl::Now() + options_.drain_grace;
+    while (engine_->Snapshot().busy && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+    if (engine_->Snapshot().busy) {
+      EMBER_LOG(WARNING) << "drain grace passed with requests in flight: cancelling them";
+    }
+  }
+  if (server_ != nullptr) {
+    // Cancels the RPCs still open; their reactors cancel their engine requests, which end at the
+    // engine's next step, so this returns promptly.
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+  engine_.reset();
+  health_.reset();
+  EMBER_LOG(INFO) << "shutdown complete";
+}
+
+EmberServer::~EmberServer() { Shutdown(); }
+
+}  // namespace ember

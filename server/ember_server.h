@@ -1,0 +1,57 @@
+// The ember server process: gRPC service + health + metrics around one Engine.
+//
+// Start order: metrics endpoint, gRPC server (health NOT_SERVING, generation calls UNAVAILABLE),
+// then the model is loaded and warmed up, then readiness turns SERVING. Shutdown order: readiness
+// NOT_SERVING and new calls UNAVAILABLE at once, in-flight requests run up to the drain grace,
+// the rest are cancelled, then the engine stops.
+#ifndef EMBER_SERVER_EMBER_SERVER_H_
+#define EMBER_SERVER_EMBER_SERVER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "core/engine/engine.h"
+#include "grpcpp/server.h"
+#include "server/generation_service.h"
+#include "server/health.h"
+#include "server/metrics.h"
+#include "server/server_options.h"
+
+namespace ember {
+
+class EmberServer {
+ public:
+  // Binds the ports, loads and warms up the model, and starts serving. Errors name what failed
+  // (address in use, model directory problems, ...).
+  static absl::StatusOr<std::unique_ptr<EmberServer>> Start(const ServerOptions& options);
+
+  // Drains (see above) if Shutdown was not called.
+  ~EmberServer();
+
+  // Graceful shutdown; returns when every RPC has ended. Idempotent.
+  void Shutdown();
+
+  int grpc_port() const { return grpc_port_; }
+  int metrics_port() const { return metrics_->port(); }
+  Engine& engine() { return *engine_; }
+  Metrics& metrics() { return *metrics_; }
+  HealthReporter& health() { return *health_; }
+
+ private:
+  explicit EmberServer(const ServerOptions& options);
+  absl::Status StartGrpc();
+  absl::Status LoadModel();
+
+  const ServerOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<GenerationService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HealthReporter> health_;
+  std::unique_ptr<Engine> engine_;
+  int grpc_port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_SERVER_EMBER_SERVER_H_

@@ -1,0 +1,389 @@
+#include "server/generate_reactors.h"
+
+#include <deque>
+#include <memory>
+#include <utility>
+
+#include "absl/synchronization/mutex.h"
+#include "core/util/logging.h"
+#include "server/request_conversion.h"
+#include "server/status_mapping.h"
+
+namespace ember {
+
+void LogRequest(const char* method, RequestId id, const std::string& client_id,
+                const grpc::Status& status, FinishReason reason, const RequestTimings& t) {
+  EMBER_LOG(INFO) << method << " id=" << id << (client_id.empty() ? "" : " client_id=")
+                  << client_id << " status=" << static_cast<int>(status.error_code())
+                  << " finish=" << FinishReasonName(reason) << " prompt_tokens=" << t.prompt_tokens
+                  << " generated_tokens=" << t.generated_tokens
+                  << " queue_s=" << absl::ToDoubleSeconds(t.queue_wait)
+                  << " ttft_s=" << absl::ToDoubleSeconds(t.time_to_first_token)
+                  << " total_s=" << absl::ToDoubleSeconds(t.total);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Unary Generate.
+
+class UnaryGenerateReactor;
+
+// Shared between the reactor (gRPC threads) and the engine callback (engine loop thread).
+struct UnaryState {
+  absl::Mutex mu;
+  UnaryGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once the RPC is done
+  bool started ABSL_GUARDED_BY(mu) = false;                     // Submit returned
+  bool final_pending ABSL_GUARDED_BY(mu) = false;  // final event came before Submit returned
+  bool cancel_pending ABSL_GUARDED_BY(mu) = false;  // OnCancel came before Submit returned
+  RequestId id ABSL_GUARDED_BY(mu) = 0;
+  std::string text;  // engine thread only until the final event
+  std::vector<int32_t> tokens;
+  google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs> logprobs;
+  GenerationEvent final_event;
+};
+
+class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
+ public:
+  UnaryGenerateReactor(ember::v1::GenerateResponse* response, bool return_token_ids,
+                       Engine* engine, Metrics* metrics, const ServerOptions& options,
+                       std::string model_name, std::string client_id)
+      : response_(response),
+        return_token_ids_(return_token_ids),
+        engine_(engine),
+        metrics_(metrics),
+        log_requests_(options.log_requests),
+        model_name_(std::move(model_name)),
+        client_id_(std::move(client_id)),
+        state_(std::make_shared<UnaryState>()) {
+    absl::MutexLock lock(&state_->mu);
+    state_->reactor = this;
+  }
+
+  void Start(GenerationRequest request) {
+    std::shared_ptr<UnaryState> state = state_;
+    const Tokenizer* tokenizer = &engine_->tokenizer();
+    auto id = engine_->Submit(std::move(request), [state, tokenizer](const GenerationEvent& e) {
+      for (int32_t t : e.tokens) state->tokens.push_back(t);
+      state->text += e.text;
+      for (const SampledToken& s : e.logprobs) AppendLogprobs(s, *tokenizer, &state->logprobs);
+      if (!e.finished) return;
+      state->final_event = e;
+      UnaryGenerateReactor* reactor;
+      {
+        absl::MutexLock lock(&state->mu);
+        if (!state->started) {
+          state->final_pending = true;
+          return;
+        }
+        reactor = state->reactor;
+      }
+      if (reactor != nullptr) reactor->Complete();
+    });
+    if (!id.ok()) {
+      const grpc::Status status = ToGrpcStatus(id.status());
+      if (metrics_ != nullptr) metrics_->OnRpcFinished("Generate", status.error_code());
+      Finish(status);
+      return;
+    }
+    bool complete_now, cancel_now;
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->id = *id;
+      state_->started = true;
+      complete_now = state_->final_pending;
+      cancel_now = state_->cancel_pending;
+    }
+    if (cancel_now) engine_->Cancel(*id);
+    if (complete_now) Complete();
+  }
+
+  void OnCancel() override {
+    RequestId id = 0;
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (!state_->started) {
+        state_->cancel_pending = true;
+        return;
+      }
+      id = state_->id;
+    }
+    engine_->Cancel(id);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  // Fills the response from the final event and finishes the RPC (exactly once).
+  void Complete() {
+    const GenerationEvent& e = state_->final_event;
+    response_->set_text(state_->text);
+    if (return_token_ids_) {
+      response_->mutable_token_ids()->Add(state_->tokens.begin(), state_->tokens.end());
+    }
+    response_->set_finish_reason(ToProtoFinishReason(e.finish_reason));
+    FillUsageAndTimings(e.timings, response_->mutable_usage(), response_->mutable_timings());
+    *response_->mutable_logprobs() = std::move(state_->logprobs);
+    response_->set_model(model_name_);
+    const grpc::Status status = FinalStatus(e.finish_reason, e.error);
+    if (metrics_ != nullptr) metrics_->OnRpcFinished("Generate", status.error_code());
+    RequestId id;
+    {
+      absl::MutexLock lock(&state_->mu);
+      id = state_->id;
+    }
+    if (log_requests_) LogRequest("Generate", id, client_id_, status, e.finish_reason, e.timings);
+    Finish(status);
+  }
+
+  ember::v1::GenerateResponse* response_;
+  const bool return_token_ids_;
+  Engine* engine_;
+  Metrics* metrics_;
+  const bool log_requests_;
+  const std::string model_name_;
+  const std::string client_id_;
+  std::shared_ptr<UnaryState> state_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Streaming GenerateStream.
+
+class StreamGenerateReactor;
+
+struct StreamState {
+  absl::Mutex mu;
+  StreamGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  bool started ABSL_GUARDED_BY(mu) = false;
+  bool cancel_pending ABSL_GUARDED_BY(mu) = false;
+  RequestId id ABSL_GUARDED_BY(mu) = 0;
+  // Messages not yet written; the front one is being written when write_in_flight. Messages that
+  // queue behind it are coalesced into one, so a slow reader costs bytes, not message count.
+  std::deque<ember::v1::GenerateStreamResponse> pending ABSL_GUARDED_BY(mu);
+  int64_t pending_bytes ABSL_GUARDED_BY(mu) = 0;
+  bool write_in_flight ABSL_GUARDED_BY(mu) = false;
+  bool final_queued ABSL_GUARDED_BY(mu) = false;  // the last message is in `pending`
+  bool writes_broken ABSL_GUARDED_BY(mu) = false;  // a write failed: the client is gone
+  bool slow_reader ABSL_GUARDED_BY(mu) = false;
+  bool finished ABSL_GUARDED_BY(mu) = false;  // Finish() called
+  grpc::Status final_status ABSL_GUARDED_BY(mu);
+  FinishReason reason ABSL_GUARDED_BY(mu) = FinishReason::kNone;
+  RequestTimings timings ABSL_GUARDED_BY(mu);
+};
+
+class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse> {
+ public:
+  StreamGenerateReactor(Engine* engine, Metrics* metrics, const ServerOptions& options,
+                        std::string client_id)
+      : engine_(engine),
+        metrics_(metrics),
+        log_requests_(options.log_requests),
+        max_buffer_bytes_(options.max_stream_buffer_bytes),
+        client_id_(std::move(client_id)),
+        state_(std::make_shared<StreamState>()) {
+    absl::MutexLock lock(&state_->mu);
+    state_->reactor = this;
+  }
+
+  void Start(GenerationRequest request) {
+    std::shared_ptr<StreamState> state = state_;
+    const Tokenizer* tokenizer = &engine_->tokenizer();
+    Engine* engine = engine_;
+    const int64_t cap = max_buffer_bytes_;
+    Metrics* metrics = metrics_;
+    auto id = engine_->Submit(std::move(request), [state, tokenizer, engine, cap,
+                                                   metrics](const GenerationEvent& e) {
+      OnEvent(state, *tokenizer, *engine, cap, metrics, e);
+    });
+    if (!id.ok()) {
+      const grpc::Status status = ToGrpcStatus(id.status());
+      if (metrics_ != nullptr) metrics_->OnRpcFinished("GenerateStream", status.error_code());
+      {
+        absl::MutexLock lock(&state_->mu);
+        state_->finished = true;
+      }
+      Finish(status);
+      return;
+    }
+    bool cancel_now;
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->id = *id;
+      state_->started = true;
+      cancel_now = state_->cancel_pending;
+    }
+    if (cancel_now) engine_->Cancel(*id);
+    Pump(state_);
+  }
+
+  void OnCancel() override {
+    RequestId id = 0;
+    {
+      absl::MutexLock lock(&state_->mu);
+      if (!state_->started) {
+        state_->cancel_pending = true;
+        return;
+      }
+      id = state_->id;
+    }
+    engine_->Cancel(id);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->write_in_flight = false;
+      if (!state_->pending.empty()) {
+        state_->pending_bytes -= static_cast<int64_t>(state_->pending.front().ByteSizeLong());
+        state_->pending.pop_front();
+      }
+      if (!ok) {
+        state_->writes_broken = true;
+        state_->pending.clear();
+        state_->pending_bytes = 0;
+      }
+    }
+    Pump(state_);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  // Engine thread: queue the event's message (coalescing behind an in-flight write), enforce the
+  // slow-reader cap, and start a write if none is in flight.
+  static void OnEvent(const std::shared_ptr<StreamState>& state, const Tokenizer& tokenizer,
+                      Engine& engine, int64_t cap, Metrics* metrics, const GenerationEvent& e) {
+    bool cancel = false;
+    RequestId id = 0;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (state->writes_broken) {
+        // Nothing more can be sent; remember the outcome for Finish.
+      } else {
+        const bool can_coalesce =
+            state->pending.size() >= 2 || (state->pending.size() == 1 && !state->write_in_flight);
+        if (!can_coalesce) state->pending.emplace_back();
+        ember::v1::GenerateStreamResponse& m = state->pending.back();
+        const int64_t before = static_cast<int64_t>(m.ByteSizeLong());
+        m.mutable_text()->append(e.text);
+        m.mutable_token_ids()->Add(e.tokens.begin(), e.tokens.end());
+        for (const SampledToken& s : e.logprobs) AppendLogprobs(s, tokenizer, m.mutable_logprobs());
+        if (e.finished) {
+          m.set_finish_reason(ToProtoFinishReason(e.finish_reason));
+          FillUsageAndTimings(e.timings, m.mutable_usage(), m.mutable_timings());
+        }
+        state->pending_bytes += static_cast<int64_t>(m.ByteSizeLong()) - before;
+        if (!e.finished && !state->slow_reader && state->pending_bytes > cap) {
+          state->slow_reader = true;
+          cancel = true;
+          id = state->id;
+        }
+      }
+      if (e.finished) {
+        state->final_queued = true;
+        state->reason = e.finish_reason;
+        state->timings = e.timings;
+        state->final_status =
+            state->slow_reader
+                ? grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                               "the client did not read the stream: its buffer passed the "
+                               "server's --max_stream_buffer_bytes and the request was cancelled")
+                : FinalStatus(e.finish_reason, e.error);
+      }
+    }
+    if (cancel) {
+      if (metrics != nullptr) metrics->OnSlowReaderCancelled();
+      engine.Cancel(id);
+    }
+    Pump(state);
+  }
+
+  // Starts the next write, or finishes the RPC once the final message is out (or writes broke and
+  // the final event arrived). Any thread; never holds the lock while calling into gRPC.
+  static void Pump(const std::shared_ptr<StreamState>& state) {
+    StreamGenerateReactor* reactor = nullptr;
+    const ember::v1::GenerateStreamResponse* to_write = nullptr;
+    bool finish = false;
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&state->mu);
+      reactor = state->reactor;
+      if (reactor == nullptr || !state->started || state->finished || state->write_in_flight) {
+        return;
+      }
+      if (!state->pending.empty() && !state->writes_broken) {
+        state->write_in_flight = true;
+        to_write = &state->pending.front();  // deque references survive push_back
+      } else if (state->final_queued) {
+        state->finished = true;
+        finish = true;
+        status = state->final_status;
+      }
+    }
+    if (to_write != nullptr) {
+      reactor->StartWrite(to_write);
+    } else if (finish) {
+      reactor->Complete(status);
+    }
+  }
+
+  void Complete(const grpc::Status& status) {
+    RequestId id;
+    FinishReason reason;
+    RequestTimings timings;
+    {
+      absl::MutexLock lock(&state_->mu);
+      id = state_->id;
+      reason = state_->reason;
+      timings = state_->timings;
+    }
+    if (metrics_ != nullptr) metrics_->OnRpcFinished("GenerateStream", status.error_code());
+    if (log_requests_) LogRequest("GenerateStream", id, client_id_, status, reason, timings);
+    Finish(status);
+  }
+
+  Engine* engine_;
+  Metrics* metrics_;
+  const bool log_requests_;
+  const int64_t max_buffer_bytes_;
+  const std::string client_id_;
+  std::shared_ptr<StreamState> state_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* StartUnaryGenerate(grpc::CallbackServerContext* /*context*/,
+                                             GenerationRequest request,
+                                             ember::v1::GenerateResponse* response,
+                                             bool return_token_ids, Engine* engine,
+                                             Metrics* metrics, const ServerOptions& options,
+                                             const std::string& model_name) {
+  std::string client_id = request.client_id;
+  auto* reactor = new UnaryGenerateReactor(response, return_token_ids, engine, metrics, options,
+                                           model_name, std::move(client_id));
+  reactor->Start(std::move(request));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* StartStreamGenerate(
+    grpc::CallbackServerContext* /*context*/, GenerationRequest request, Engine* engine,
+    Metrics* metrics, const ServerOptions& options) {
+  std::string client_id = request.client_id;
+  auto* reactor = new StreamGenerateReactor(engine, metrics, options, std::move(client_id));
+  reactor->Start(std::move(request));
+  return reactor;
+}
+
+}  // namespace ember

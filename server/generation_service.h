@@ -1,0 +1,58 @@
+// The ember.v1.Generation gRPC service (callback API). It adapts gRPC to the engine: validate and
+// convert the request, Submit it, turn engine events into responses, map cancellation and
+// deadlines back to the engine. Reactors never block: events are queued and written one at a time.
+#ifndef EMBER_SERVER_GENERATION_SERVICE_H_
+#define EMBER_SERVER_GENERATION_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/engine/engine.h"
+#include "ember/v1/generation.grpc.pb.h"
+#include "server/metrics.h"
+#include "server/request_conversion.h"
+#include "server/server_options.h"
+
+namespace ember {
+
+class GenerationService final : public ember::v1::Generation::CallbackService {
+ public:
+  GenerationService(const ServerOptions& options, Metrics* metrics);
+
+  // Called once the engine is loaded and warmed up: until then every call gets UNAVAILABLE.
+  void SetEngine(Engine* engine, const std::string& model_name);
+  // Draining: new calls get UNAVAILABLE; calls in flight continue.
+  void StopAccepting() { accepting_.store(false); }
+
+  grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* context,
+                                     const ember::v1::GenerateRequest* request,
+                                     ember::v1::GenerateResponse* response) override;
+  grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerateStream(
+      grpc::CallbackServerContext* context, const ember::v1::GenerateRequest* request) override;
+  grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* context,
+                                     const ember::v1::TokenizeRequest* request,
+                                     ember::v1::TokenizeResponse* response) override;
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
+                                       const ember::v1::ListModelsRequest* request,
+                                       ember::v1::ListModelsResponse* response) override;
+
+ private:
+  // The engine, or a status explaining why calls cannot be served now.
+  absl::StatusOr<Engine*> Ready() const;
+  // Validation + conversion, including the gRPC deadline.
+  absl::StatusOr<GenerationRequest> Convert(grpc::CallbackServerContext* context,
+                                            const ember::v1::GenerateRequest& request) const;
+  grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const char* method,
+                                      const absl::Status& status);
+
+  const ServerOptions options_;
+  Metrics* metrics_;
+  std::atomic<Engine*> engine_{nullptr};
+  std::atomic<bool> accepting_{true};
+  RequestLimits limits_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_SERVER_GENERATION_SERVICE_H_

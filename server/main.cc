@@ -1,0 +1,112 @@
+// ember_server: flags -> ServerOptions (the only place flags are read), start, wait for SIGTERM or
+// SIGINT, drain, exit 0.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/util/logging.h"
+#include "server/ember_server.h"
+
+ABSL_FLAG(std::string, model_dir, "",
+          "Hugging Face model directory: config.json, *.safetensors, tokenizer.json (required)");
+ABSL_FLAG(std::string, model_name, "", "Name clients use for the model (default: directory name)");
+ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address (port 0: any free)");
+ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9090",
+          "Prometheus /metrics listen address; empty disables it");
+ABSL_FLAG(int, threads, 0, "Intra-op threads for the model; 0 = all cores");
+ABSL_FLAG(std::string, dtype, "auto",
+          "Weight/compute type: auto (bf16 if the CPU has native bf16, else f32), f32, bf16");
+ABSL_FLAG(int64_t, max_tokens_per_step, 512,
+          "Tokens per engine step (decodes + prompt chunks); bounds stream latency");
+ABSL_FLAG(int64_t, max_running, 64, "Sequences decoding together at most");
+ABSL_FLAG(int64_t, block_size, 16, "Positions per KV-cache block");
+ABSL_FLAG(int64_t, kv_cache_mib, 0,
+          "KV-cache size in MiB; 0 = room for max_running full contexts, at most 25% of RAM");
+ABSL_FLAG(int64_t, max_waiting, 256,
+          "Requests waiting for admission at most; more get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_context, 0, "Context length served; 0 = the model's");
+ABSL_FLAG(int32_t, default_max_new_tokens, 256, "max_new_tokens when a request leaves it 0");
+ABSL_FLAG(int32_t, max_new_tokens_limit, 4096, "Largest max_new_tokens a request may ask for");
+ABSL_FLAG(double, drain_grace_seconds, 30,
+          "On SIGTERM/SIGINT, how long in-flight requests may finish before being cancelled");
+ABSL_FLAG(int64_t, max_stream_buffer_bytes, 1 << 20,
+          "Unread output a stream may buffer before it is cancelled (slow reader)");
+ABSL_FLAG(double, stall_timeout_seconds, 60,
+          "Liveness fails when the engine makes no progress for this long with work pending");
+ABSL_FLAG(bool, log_requests, true, "Log one line per finished request");
+
+namespace {
+
+absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
+  ember::ServerOptions o;
+  o.engine.model_dir = absl::GetFlag(FLAGS_model_dir);
+  if (o.engine.model_dir.empty()) {
+    return absl::InvalidArgumentError("--model_dir is required (a Hugging Face model directory)");
+  }
+  o.model_name = absl::GetFlag(FLAGS_model_name);
+  o.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  o.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  o.engine.threads = absl::GetFlag(FLAGS_threads);
+  const std::string dtype = absl::AsciiStrToLower(absl::GetFlag(FLAGS_dtype));
+  if (dtype == "f32") {
+    o.engine.compute = ember::DType::kF32;
+  } else if (dtype == "bf16") {
+    o.engine.compute = ember::DType::kBF16;
+  } else if (dtype != "auto") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dtype must be auto, f32 or bf16, got \"", dtype, "\""));
+  }
+  o.engine.max_tokens_per_step = absl::GetFlag(FLAGS_max_tokens_per_step);
+  o.engine.max_running = absl::GetFlag(FLAGS_max_running);
+  o.engine.block_size = absl::GetFlag(FLAGS_block_size);
+  o.engine.kv_cache_bytes = absl::GetFlag(FLAGS_kv_cache_mib) << 20;
+  o.engine.max_waiting = absl::GetFlag(FLAGS_max_waiting);
+  o.engine.max_context = absl::GetFlag(FLAGS_max_context);
+  o.engine.default_max_new_tokens = absl::GetFlag(FLAGS_default_max_new_tokens);
+  o.engine.max_new_tokens_limit = absl::GetFlag(FLAGS_max_new_tokens_limit);
+  o.drain_grace = absl::Seconds(absl::GetFlag(FLAGS_drain_grace_seconds));
+  o.max_stream_buffer_bytes = absl::GetFlag(FLAGS_max_stream_buffer_bytes);
+  o.stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stall_timeout_seconds));
+  o.log_requests = absl::GetFlag(FLAGS_log_requests);
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves text generation from a Hugging Face model directory over gRPC.\n"
+      "  ember_server --model_dir=DIR [--grpc_address=0.0.0.0:50051] "
+      "[--metrics_address=0.0.0.0:9090] ...");
+  absl::ParseCommandLine(argc, argv);
+  // Block the shutdown signals in every thread (threads inherit the mask), then wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<ember::ServerOptions> options = OptionsFromFlags();
+  if (!options.ok()) {
+    std::fprintf(stderr, "ember_server: %s\n", std::string(options.status().message()).c_str());
+    return 2;
+  }
+  auto server = ember::EmberServer::Start(*options);
+  if (!server.ok()) {
+    std::fprintf(stderr, "ember_server: %s\n", server.status().ToString().c_str());
+    return 1;
+  }
+  EMBER_LOG(INFO) << "ready: gRPC port " << (*server)->grpc_port() << ", metrics port "
+                  << (*server)->metrics_port();
+  int received = 0;
+  sigwait(&signals, &received);
+  EMBER_LOG(INFO) << "received " << (received == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,72 @@
+// ember's Prometheus metrics (prometheus-cpp), defined once here with names, help and units.
+// Implements EngineObserver, so the engine reports plain numbers and only server/ knows Prometheus.
+//
+// Thread-safety: prometheus-cpp metrics are atomic; every method may be called from any thread.
+#ifndef EMBER_SERVER_METRICS_H_
+#define EMBER_SERVER_METRICS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/engine/engine_observer.h"
+#include "grpcpp/support/status.h"
+#include "prometheus/counter.h"
+#include "prometheus/exposer.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace ember {
+
+class Metrics : public EngineObserver {
+ public:
+  Metrics();
+
+  // Serves /metrics on `address` ("host:port"; port 0 picks one). INVALID_ARGUMENT / UNAVAILABLE
+  // naming the address when it cannot bind.
+  absl::Status StartExposer(const std::string& address);
+  // The bound port, or 0 when not exposing.
+  int port() const;
+
+  // EngineObserver.
+  void OnStep(const StepStats& stats) override;
+  void OnQueueState(int64_t running, int64_t waiting, int64_t kv_blocks_used,
+                    int64_t kv_blocks_total) override;
+  void OnToken(bool first, absl::Duration since_previous) override;
+  void OnRequestFinished(FinishReason reason, const RequestTimings& timings) override;
+
+  // One finished RPC, by method and gRPC status code.
+  void OnRpcFinished(const std::string& method, grpc::StatusCode code);
+  // A stream cancelled because its client stopped reading.
+  void OnSlowReaderCancelled();
+  void SetModelInfo(const std::string& model, const std::string& dtype, int64_t kv_blocks_total);
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+
+  prometheus::Family<prometheus::Counter>& rpcs_;
+  prometheus::Family<prometheus::Counter>& finished_;
+  prometheus::Histogram& time_to_first_token_;
+  prometheus::Histogram& inter_token_latency_;
+  prometheus::Histogram& request_duration_;
+  prometheus::Histogram& queue_wait_;
+  prometheus::Counter& prompt_tokens_;
+  prometheus::Counter& generated_tokens_;
+  prometheus::Gauge& running_;
+  prometheus::Gauge& waiting_;
+  prometheus::Histogram& step_tokens_;
+  prometheus::Histogram& step_duration_;
+  prometheus::Gauge& kv_blocks_used_;
+  prometheus::Gauge& kv_blocks_total_;
+  prometheus::Counter& preemptions_;
+  prometheus::Counter& slow_readers_;
+  prometheus::Family<prometheus::Gauge>& model_info_;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_SERVER_METRICS_H_

@@ -1,0 +1,43 @@
+// Validation and conversion between the proto API and the engine's types. Validation lives here
+// (one place); the engine re-checks only what depends on its state (context, KV capacity).
+#ifndef EMBER_SERVER_REQUEST_CONVERSION_H_
+#define EMBER_SERVER_REQUEST_CONVERSION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/engine/engine.h"
+#include "core/engine/request.h"
+#include "ember/v1/generation.pb.h"
+#include "server/server_options.h"
+
+namespace ember {
+
+// What conversion needs to know about the served model and the server's limits.
+struct RequestLimits {
+  std::string model_name;
+  int64_t vocab_size = 0;
+  int32_t max_new_tokens_limit = 0;
+  int max_stop_strings = 16;
+  int max_stop_string_bytes = 256;
+};
+
+// Checks every field of `request` and builds the engine request. INVALID_ARGUMENT naming the
+// field (its proto name) for a bad value; NOT_FOUND for an unknown model.
+absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateRequest& request,
+                                                      const RequestLimits& limits);
+
+// Fills the proto timings and usage from the engine's.
+void FillUsageAndTimings(const RequestTimings& timings, ember::v1::Usage* usage,
+                         ember::v1::Timings* out);
+
+// Appends the logprobs of one sampled token (token strings from the tokenizer).
+void AppendLogprobs(const SampledToken& sampled, const Tokenizer& tokenizer,
+                    google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs>* out);
+
+// Byte offset of the first invalid UTF-8 sequence in `text`, or npos when it is valid.
+size_t FindInvalidUtf8Offset(absl::string_view text);
+
+}  // namespace ember
+
+#endif  // EMBER_SERVER_REQUEST_CONVERSION_H_

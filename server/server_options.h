@@ -1,0 +1,44 @@
+// Everything the server needs to start. Flags bind into this in main.cc and nowhere else.
+#ifndef EMBER_SERVER_SERVER_OPTIONS_H_
+#define EMBER_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "core/engine/engine_options.h"
+
+namespace ember {
+
+struct ServerOptions {
+  // The engine (model directory, threads, batching and KV-cache sizes).
+  EngineOptions engine;
+  // gRPC listen address, e.g. "0.0.0.0:50051" or "127.0.0.1:0" (0 picks a free port: see
+  // EmberServer::grpc_port()).
+  std::string grpc_address = "0.0.0.0:50051";
+  // Prometheus /metrics listen address; empty disables the metrics endpoint. Port 0 picks a free
+  // port (see EmberServer::metrics_port()).
+  std::string metrics_address = "0.0.0.0:9090";
+  // The model name clients use; empty: the model directory's base name.
+  std::string model_name;
+  // On shutdown, how long in-flight requests may run before they are cancelled.
+  absl::Duration drain_grace = absl::Seconds(30);
+  // A stream whose client does not read: pending output is coalesced into one message; once it
+  // holds more than this many bytes the request is cancelled and the stream ends with
+  // RESOURCE_EXHAUSTED. Bounds the memory a slow or stalled reader can pin.
+  int64_t max_stream_buffer_bytes = int64_t{1} << 20;
+  // Liveness (health service "liveness") turns NOT_SERVING when work is pending and the engine
+  // loop has not completed a step for this long.
+  absl::Duration stall_timeout = absl::Seconds(60);
+  // Largest request message accepted, in bytes.
+  int max_receive_message_bytes = 4 << 20;
+  // Stop strings per request at most, and the byte length of each.
+  int max_stop_strings = 16;
+  int max_stop_string_bytes = 256;
+  // Log one line per finished request (id, outcome, timings).
+  bool log_requests = true;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_SERVER_SERVER_OPTIONS_H_
