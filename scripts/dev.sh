@@ -22,9 +22,12 @@ shift || true
 case "$cmd" in
   serve)
     bash scripts/install_deps.sh
-    configure_and_build "$build_root/release" -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_TESTS=OFF \
+    configure_and_build "$build_root/serve" -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_TESTS=OFF \
       -DEMBER_BUILD_BENCH=OFF
-    exec "$build_root/release/tools/ember_inspect" --model "$build_root/release/models/tiny-llama" "$@"
+    # The embedded default model (generated at build time); extra arguments override the flags.
+    exec "$build_root/serve/server/ember_server" \
+      --model_dir="$build_root/serve/models/tiny-llama" \
+      --grpc_address=0.0.0.0:50051 --metrics_address=0.0.0.0:9090 "$@"
     ;;
   test)
     bash scripts/install_deps.sh
