@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/kernels/convert.h"
+#include "core/kernels/fast_math.h"
 #include "core/kernels/vectorize.h"
 
 namespace ember {
@@ -17,7 +18,7 @@ EMBER_VECTORIZED void SiluMulRow(const float* gate, const float* up, int64_t n, 
 #pragma omp simd
     for (int64_t j = 0; j < len; ++j) {
       const float g = gate[j0 + j];
-      tmp[j] = g / (1.0f + std::exp(-g)) * up[j0 + j];
+      tmp[j] = g / (1.0f + FastExp(-g)) * up[j0 + j];
     }
     StoreAs(out_type, tmp, len, out, offset + j0);
   }

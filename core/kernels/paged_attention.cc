@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/kernels/convert.h"
+#include "core/kernels/fast_math.h"
 #include "core/kernels/vectorize.h"
 #include "core/tensor/half.h"
 
@@ -45,6 +46,17 @@ EMBER_VECTORIZED void Axpy(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// x[i] = e^(x[i] - max) in place; returns the sum.
+EMBER_VECTORIZED float ExpAndSum(float* x, int64_t n, float max) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = FastExp(x[i] - max);
+    sum += x[i];
+  }
+  return sum;
+}
+
 // One (sequence, kv head, query row) item: all query heads of the group attend over the visible
 // keys, sharing each key/value load across the group.
 void AttendOneRow(const float* q, int64_t q_stride, int64_t num_heads, const AttentionSequence& s,
@@ -70,11 +82,7 @@ void AttendOneRow(const float* q, int64_t q_stride, int64_t num_heads, const Att
   }
   std::vector<float> sum(static_cast<size_t>(group), 0.0f);
   for (int64_t g = 0; g < group; ++g) {
-    float* sc = scores.data() + g * visible;
-    for (int64_t p = 0; p < visible; ++p) {
-      sc[p] = std::exp(sc[p] - max[g]);
-      sum[g] += sc[p];
-    }
+    sum[g] = ExpAndSum(scores.data() + g * visible, visible, max[g]);
   }
   for (int64_t p = 0; p < visible; ++p) {
     const int64_t block = s.block_table[p / c.block_size];
