@@ -57,44 +57,80 @@ EMBER_VECTORIZED float ExpAndSum(float* x, int64_t n, float max) {
   return sum;
 }
 
-// One (sequence, kv head, query row) item: all query heads of the group attend over the visible
-// keys, sharing each key/value load across the group.
-void AttendOneRow(const float* q, int64_t q_stride, int64_t num_heads, const AttentionSequence& s,
-                  int64_t row, int64_t kv_head, const KvLayerView& c, float scale, DType out_type,
-                  void* out, int64_t out_stride, std::vector<float>& scores,
-                  std::vector<float>& kbuf, std::vector<float>& acc) {
+// Query rows attended together: each key and value row is loaded (and converted from bf16) once
+// per block instead of once per query row, which is what makes long-prompt prefill affordable.
+constexpr int64_t kRowBlock = 16;
+
+// Scratch reused across a thread's work items.
+struct AttentionScratch {
+  std::vector<float> scores;  // [rows * group, max_visible]
+  std::vector<float> kv_row;  // [head_dim]
+  std::vector<float> acc;     // [rows * group, head_dim]
+  std::vector<float> max;     // [rows * group]
+  std::vector<float> sum;     // [rows * group]
+};
+
+// One (sequence, kv head, block of query rows) item: all query heads of the group, for every row
+// of the block, attend over the keys each row may see (causal: row at position p sees [0, p]).
+void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const AttentionSequence& s,
+                 int64_t first_row, int64_t rows, int64_t kv_head, const KvLayerView& c,
+                 float scale, DType out_type, void* out, int64_t out_stride,
+                 AttentionScratch& scratch) {
   const int64_t hd = c.head_dim;
   const int64_t group = num_heads / c.num_kv_heads;
-  const int64_t visible = s.past + (row - s.first_row) + 1;
-  scores.resize(static_cast<size_t>(group * visible));
-  kbuf.resize(static_cast<size_t>(hd));
-  acc.assign(static_cast<size_t>(group * hd), 0.0f);
-  const float* qrow = q + row * q_stride + kv_head * group * hd;
-  std::vector<float> max(static_cast<size_t>(group), -std::numeric_limits<float>::infinity());
-  for (int64_t p = 0; p < visible; ++p) {
+  const int64_t lanes = rows * group;  // (row, head) pairs of this item
+  const int64_t first_visible = s.past + (first_row - s.first_row) + 1;
+  const int64_t max_visible = first_visible + rows - 1;
+  scratch.scores.resize(static_cast<size_t>(lanes * max_visible));
+  scratch.kv_row.resize(static_cast<size_t>(hd));
+  scratch.acc.assign(static_cast<size_t>(lanes * hd), 0.0f);
+  float* scores = scratch.scores.data();
+  float* kv_row = scratch.kv_row.data();
+  scratch.max.assign(static_cast<size_t>(lanes), -std::numeric_limits<float>::infinity());
+  scratch.sum.resize(static_cast<size_t>(lanes));
+  float* max = scratch.max.data();
+  float* sum = scratch.sum.data();
+
+  for (int64_t p = 0; p < max_visible; ++p) {
     const int64_t block = s.block_table[p / c.block_size];
-    LoadRow(c.k, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kbuf.data());
-    for (int64_t g = 0; g < group; ++g) {
-      const float v = Dot(qrow + g * hd, kbuf.data(), hd) * scale;
-      scores[g * visible + p] = v;
-      max[g] = std::max(max[g], v);
+    LoadRow(c.k, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kv_row);
+    // Rows whose position is below p do not see key p.
+    const int64_t first_seeing = std::max<int64_t>(0, p - first_visible + 1);
+    for (int64_t r = first_seeing; r < rows; ++r) {
+      const float* qrow = q + (first_row + r) * q_stride + kv_head * group * hd;
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t lane = r * group + g;
+        const float v = Dot(qrow + g * hd, kv_row, hd) * scale;
+        scores[lane * max_visible + p] = v;
+        max[lane] = std::max(max[lane], v);
+      }
     }
   }
-  std::vector<float> sum(static_cast<size_t>(group), 0.0f);
-  for (int64_t g = 0; g < group; ++g) {
-    sum[g] = ExpAndSum(scores.data() + g * visible, visible, max[g]);
-  }
-  for (int64_t p = 0; p < visible; ++p) {
-    const int64_t block = s.block_table[p / c.block_size];
-    LoadRow(c.v, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kbuf.data());
+  for (int64_t r = 0; r < rows; ++r) {
     for (int64_t g = 0; g < group; ++g) {
-      Axpy(scores[g * visible + p], kbuf.data(), acc.data() + g * hd, hd);
+      const int64_t lane = r * group + g;
+      sum[lane] = ExpAndSum(scores + lane * max_visible, first_visible + r, max[lane]);
     }
   }
-  for (int64_t g = 0; g < group; ++g) {
-    const float inv = 1.0f / sum[g];
-    for (int64_t i = 0; i < hd; ++i) acc[g * hd + i] *= inv;
-    StoreAs(out_type, acc.data() + g * hd, hd, out, row * out_stride + (kv_head * group + g) * hd);
+  for (int64_t p = 0; p < max_visible; ++p) {
+    const int64_t block = s.block_table[p / c.block_size];
+    LoadRow(c.v, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kv_row);
+    const int64_t first_seeing = std::max<int64_t>(0, p - first_visible + 1);
+    for (int64_t r = first_seeing; r < rows; ++r) {
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t lane = r * group + g;
+        Axpy(scores[lane * max_visible + p], kv_row, scratch.acc.data() + lane * hd, hd);
+      }
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t lane = r * group + g;
+      float* a = scratch.acc.data() + lane * hd;
+      const float inv = 1.0f / sum[lane];
+      for (int64_t i = 0; i < hd; ++i) a[i] *= inv;
+      StoreAs(out_type, a, hd, out, (first_row + r) * out_stride + (kv_head * group + g) * hd);
+    }
   }
 }
 
@@ -120,30 +156,33 @@ void StoreKv(const float* k_rows, const float* v_rows, int64_t row_stride,
 void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
                     absl::Span<const AttentionSequence> sequences, const KvLayerView& cache,
                     float scale, DType out_type, void* out, int64_t out_stride) {
-  // Work items: (sequence, row, kv head). Rows of a long prompt see different numbers of keys, so
-  // scheduling is dynamic.
+  // Work items: (sequence, kv head, block of up to kRowBlock rows). Blocks of a long prompt see
+  // different numbers of keys, so scheduling is dynamic.
   struct Item {
     int32_t seq;
-    int64_t row;
+    int64_t first_row;
+    int64_t rows;
     int64_t kv_head;
   };
   std::vector<Item> items;
   for (size_t i = 0; i < sequences.size(); ++i) {
     const AttentionSequence& s = sequences[i];
-    for (int64_t r = s.first_row; r < s.first_row + s.num_rows; ++r) {
-      for (int64_t h = 0; h < cache.num_kv_heads; ++h)
-        items.push_back({static_cast<int32_t>(i), r, h});
+    for (int64_t r = s.first_row; r < s.first_row + s.num_rows; r += kRowBlock) {
+      const int64_t rows = std::min(kRowBlock, s.first_row + s.num_rows - r);
+      for (int64_t h = 0; h < cache.num_kv_heads; ++h) {
+        items.push_back({static_cast<int32_t>(i), r, rows, h});
+      }
     }
   }
   const int64_t n = static_cast<int64_t>(items.size());
-#pragma omp parallel
+#pragma omp parallel if (n > 1)
   {
-    std::vector<float> scores, kbuf, acc;
-#pragma omp for schedule(dynamic, 4)
+    AttentionScratch scratch;
+#pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) {
-      const Item& it = items[i];
-      AttendOneRow(q, q_stride, num_heads, sequences[it.seq], it.row, it.kv_head, cache, scale,
-                   out_type, out, out_stride, scores, kbuf, acc);
+      const Item& it = items[static_cast<size_t>(i)];
+      AttendBlock(q, q_stride, num_heads, sequences[static_cast<size_t>(it.seq)], it.first_row,
+                  it.rows, it.kv_head, cache, scale, out_type, out, out_stride, scratch);
     }
   }
 }
