@@ -70,8 +70,8 @@ const ShimApi& Shim() {
       break;
     }
     if (handle == nullptr) {
-      a->error = std::string("SentencePiece support needs ") + kShimName +
-                 " (looked in: " + tried + "; set EMBER_SENTENCEPIECE_SHIM)";
+      a->error = std::string("SentencePiece support needs ") + kShimName + " (looked in: " + tried +
+                 "; set EMBER_SENTENCEPIECE_SHIM)";
       return a;
     }
     auto sym = [&](auto& fn, const char* name) {
@@ -164,8 +164,8 @@ bool SpmBridge::Encode(std::string_view text, std::vector<int>* ids, std::string
   // At most one piece per byte, plus a dummy-prefix piece.
   ids->resize(text.size() + 8);
   char err[512] = {0};
-  const long n = Shim().encode(model_, text.data(), text.size(), ids->data(), ids->size(), err,
-                               sizeof(err));
+  const long n =
+      Shim().encode(model_, text.data(), text.size(), ids->data(), ids->size(), err, sizeof(err));
   if (n < 0) {
     *error = err;
     return false;
@@ -181,16 +181,15 @@ bool SpmBridge::Encode(std::string_view text, std::vector<int>* ids, std::string
 bool SpmBridge::Decode(const std::vector<int>& ids, std::string* text, std::string* error) const {
   text->resize(ids.size() * 16 + 16);
   char err[512] = {0};
-  long n = Shim().decode(model_, ids.data(), ids.size(), text->data(), text->size(), err,
-                         sizeof(err));
+  long n =
+      Shim().decode(model_, ids.data(), ids.size(), text->data(), text->size(), err, sizeof(err));
   if (n < 0) {
     *error = err;
     return false;
   }
   if (static_cast<size_t>(n) > text->size()) {
     text->resize(static_cast<size_t>(n));
-    n = Shim().decode(model_, ids.data(), ids.size(), text->data(), text->size(), err,
-                      sizeof(err));
+    n = Shim().decode(model_, ids.data(), ids.size(), text->data(), text->size(), err, sizeof(err));
   }
   text->resize(static_cast<size_t>(n));
   return true;

@@ -1,0 +1,52 @@
+// ember_cli's command-line flags. They are defined and read in flags.cc only; everything else gets
+// plain structs (ClientOptions, requests, BenchOptions) built here.
+#ifndef EMBER_CLIENT_CLI_FLAGS_H_
+#define EMBER_CLIENT_CLI_FLAGS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "client/cli/bench_runner.h"
+#include "client/client_options.h"
+#include "ember/v1/generation.pb.h"
+
+namespace ember::client {
+
+// What every subcommand gets from the common flags.
+struct CommonArgs {
+  std::string target;
+  ClientOptions client_options;
+  CallOptions call_options;
+  // --json: machine-readable output.
+  bool json = false;
+};
+
+struct GenerateArgs {
+  ember::v1::GenerateRequest request;
+  bool stream = false;
+};
+
+// The subcommands, in the order --help lists them.
+inline constexpr absl::string_view kCommands[] = {"generate", "tokenize", "models", "health",
+                                                  "bench"};
+
+// Fails with INVALID_ARGUMENT when argv sets one of ember_cli's flags that `command` does not use
+// (e.g. `health --prompt=x`), so a typo'd invocation is not silently half-obeyed. Flags unknown to
+// ember_cli are left for absl's parser to report.
+absl::Status CheckFlagsApply(absl::string_view command, absl::Span<char* const> argv);
+
+// Reads --tls_ca/--tls_cert/--tls_key files; INVALID_ARGUMENT / NOT_FOUND name the flag and file.
+absl::StatusOr<CommonArgs> CommonArgsFromFlags();
+// --prompt (required) and the sampling flags.
+absl::StatusOr<GenerateArgs> GenerateArgsFromFlags();
+absl::StatusOr<ember::v1::TokenizeRequest> TokenizeRequestFromFlags();
+std::string HealthServiceFromFlags();
+// The generation flags plus --concurrency and --requests; call_options from `common`.
+absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common);
+
+}  // namespace ember::client
+
+#endif  // EMBER_CLIENT_CLI_FLAGS_H_
