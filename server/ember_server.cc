@@ -46,9 +46,8 @@ absl::Status EmberServer::StartGrpc() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for gRPC on ", options_.grpc_address,
-                     " (address in use or invalid?)"));
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.grpc_address,
+                                               " (address in use or invalid?)"));
   }
   health_ = std::make_unique<HealthReporter>(server_->GetHealthCheckService());
   EMBER_LOG(INFO) << "gRPC listening on " << options_.grpc_address << " (port " << grpc_port_
@@ -101,7 +100,8 @@ void EmberServer::Shutdown() {
   if (engine_ != nullptr) {
     engine_->StopAccepting();
     const absl::Time give_up = absl::Now() + options_.drain_grace;
-    while (engine_->Snapshot().busy && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+    while (engine_->Snapshot().busy && absl::Now() < give_up)
+      absl::SleepFor(absl::Milliseconds(10));
     if (engine_->Snapshot().busy) {
       EMBER_LOG(WARNING) << "drain grace passed with requests in flight: cancelling them";
     }

@@ -1,5 +1,6 @@
 #include "server/generate_reactors.h"
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <utility>
@@ -13,8 +14,8 @@ namespace ember {
 
 void LogRequest(const char* method, RequestId id, const std::string& client_id,
                 const grpc::Status& status, FinishReason reason, const RequestTimings& t) {
-  EMBER_LOG(INFO) << method << " id=" << id << (client_id.empty() ? "" : " client_id=")
-                  << client_id << " status=" << static_cast<int>(status.error_code())
+  EMBER_LOG(INFO) << method << " id=" << id << (client_id.empty() ? "" : " client_id=") << client_id
+                  << " status=" << static_cast<int>(status.error_code())
                   << " finish=" << FinishReasonName(reason) << " prompt_tokens=" << t.prompt_tokens
                   << " generated_tokens=" << t.generated_tokens
                   << " queue_s=" << absl::ToDoubleSeconds(t.queue_wait)
@@ -23,6 +24,16 @@ void LogRequest(const char* method, RequestId id, const std::string& client_id,
 }
 
 namespace {
+
+// gRPC cancels a call both when the client goes away and when its deadline passes; the two end a
+// request differently (cancelled vs deadline), so look at the clock.
+FinishReason CancelReason(const grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  return deadline != std::chrono::system_clock::time_point::max() &&
+                 deadline <= std::chrono::system_clock::now()
+             ? FinishReason::kDeadline
+             : FinishReason::kCancelled;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Unary Generate.
@@ -34,7 +45,7 @@ struct UnaryState {
   absl::Mutex mu;
   UnaryGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once the RPC is done
   bool started ABSL_GUARDED_BY(mu) = false;                     // Submit returned
-  bool final_pending ABSL_GUARDED_BY(mu) = false;  // final event came before Submit returned
+  bool final_pending ABSL_GUARDED_BY(mu) = false;   // final event came before Submit returned
   bool cancel_pending ABSL_GUARDED_BY(mu) = false;  // OnCancel came before Submit returned
   RequestId id ABSL_GUARDED_BY(mu) = 0;
   std::string text;  // engine thread only until the final event
@@ -45,10 +56,11 @@ struct UnaryState {
 
 class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
  public:
-  UnaryGenerateReactor(ember::v1::GenerateResponse* response, bool return_token_ids,
-                       Engine* engine, Metrics* metrics, const ServerOptions& options,
-                       std::string model_name, std::string client_id)
-      : response_(response),
+  UnaryGenerateReactor(grpc::CallbackServerContext* context, ember::v1::GenerateResponse* response,
+                       bool return_token_ids, Engine* engine, Metrics* metrics,
+                       const ServerOptions& options, std::string model_name, std::string client_id)
+      : context_(context),
+        response_(response),
         return_token_ids_(return_token_ids),
         engine_(engine),
         metrics_(metrics),
@@ -94,7 +106,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
       complete_now = state_->final_pending;
       cancel_now = state_->cancel_pending;
     }
-    if (cancel_now) engine_->Cancel(*id);
+    if (cancel_now) engine_->Cancel(*id, CancelReason(context_));
     if (complete_now) Complete();
   }
 
@@ -108,7 +120,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
       }
       id = state_->id;
     }
-    engine_->Cancel(id);
+    engine_->Cancel(id, CancelReason(context_));
   }
 
   void OnDone() override {
@@ -142,6 +154,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     Finish(status);
   }
 
+  grpc::CallbackServerContext* context_;
   ember::v1::GenerateResponse* response_;
   const bool return_token_ids_;
   Engine* engine_;
@@ -168,7 +181,7 @@ struct StreamState {
   std::deque<ember::v1::GenerateStreamResponse> pending ABSL_GUARDED_BY(mu);
   int64_t pending_bytes ABSL_GUARDED_BY(mu) = 0;
   bool write_in_flight ABSL_GUARDED_BY(mu) = false;
-  bool final_queued ABSL_GUARDED_BY(mu) = false;  // the last message is in `pending`
+  bool final_queued ABSL_GUARDED_BY(mu) = false;   // the last message is in `pending`
   bool writes_broken ABSL_GUARDED_BY(mu) = false;  // a write failed: the client is gone
   bool slow_reader ABSL_GUARDED_BY(mu) = false;
   bool finished ABSL_GUARDED_BY(mu) = false;  // Finish() called
@@ -179,9 +192,10 @@ struct StreamState {
 
 class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse> {
  public:
-  StreamGenerateReactor(Engine* engine, Metrics* metrics, const ServerOptions& options,
-                        std::string client_id)
-      : engine_(engine),
+  StreamGenerateReactor(grpc::CallbackServerContext* context, Engine* engine, Metrics* metrics,
+                        const ServerOptions& options, std::string client_id)
+      : context_(context),
+        engine_(engine),
         metrics_(metrics),
         log_requests_(options.log_requests),
         max_buffer_bytes_(options.max_stream_buffer_bytes),
@@ -197,10 +211,10 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     Engine* engine = engine_;
     const int64_t cap = max_buffer_bytes_;
     Metrics* metrics = metrics_;
-    auto id = engine_->Submit(std::move(request), [state, tokenizer, engine, cap,
-                                                   metrics](const GenerationEvent& e) {
-      OnEvent(state, *tokenizer, *engine, cap, metrics, e);
-    });
+    auto id = engine_->Submit(std::move(request),
+                              [state, tokenizer, engine, cap, metrics](const GenerationEvent& e) {
+                                OnEvent(state, *tokenizer, *engine, cap, metrics, e);
+                              });
     if (!id.ok()) {
       const grpc::Status status = ToGrpcStatus(id.status());
       if (metrics_ != nullptr) metrics_->OnRpcFinished("GenerateStream", status.error_code());
@@ -218,7 +232,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       state_->started = true;
       cancel_now = state_->cancel_pending;
     }
-    if (cancel_now) engine_->Cancel(*id);
+    if (cancel_now) engine_->Cancel(*id, CancelReason(context_));
     Pump(state_);
   }
 
@@ -232,7 +246,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       }
       id = state_->id;
     }
-    engine_->Cancel(id);
+    engine_->Cancel(id, CancelReason(context_));
   }
 
   void OnWriteDone(bool ok) override {
@@ -354,6 +368,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     Finish(status);
   }
 
+  grpc::CallbackServerContext* context_;
   Engine* engine_;
   Metrics* metrics_;
   const bool log_requests_;
@@ -364,24 +379,25 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
 
 }  // namespace
 
-grpc::ServerUnaryReactor* StartUnaryGenerate(grpc::CallbackServerContext* /*context*/,
+grpc::ServerUnaryReactor* StartUnaryGenerate(grpc::CallbackServerContext* context,
                                              GenerationRequest request,
                                              ember::v1::GenerateResponse* response,
                                              bool return_token_ids, Engine* engine,
                                              Metrics* metrics, const ServerOptions& options,
                                              const std::string& model_name) {
   std::string client_id = request.client_id;
-  auto* reactor = new UnaryGenerateReactor(response, return_token_ids, engine, metrics, options,
-                                           model_name, std::move(client_id));
+  auto* reactor = new UnaryGenerateReactor(context, response, return_token_ids, engine, metrics,
+                                           options, model_name, std::move(client_id));
   reactor->Start(std::move(request));
   return reactor;
 }
 
 grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* StartStreamGenerate(
-    grpc::CallbackServerContext* /*context*/, GenerationRequest request, Engine* engine,
+    grpc::CallbackServerContext* context, GenerationRequest request, Engine* engine,
     Metrics* metrics, const ServerOptions& options) {
   std::string client_id = request.client_id;
-  auto* reactor = new StreamGenerateReactor(engine, metrics, options, std::move(client_id));
+  auto* reactor =
+      new StreamGenerateReactor(context, engine, metrics, options, std::move(client_id));
   reactor->Start(std::move(request));
   return reactor;
 }

@@ -88,9 +88,9 @@ grpc::ServerUnaryReactor* GenerationService::Tokenize(grpc::CallbackServerContex
   }
   const size_t bad = FindInvalidUtf8Offset(request->text());
   if (bad != absl::string_view::npos) {
-    return FinishNow(context, "Tokenize",
-                     absl::InvalidArgumentError("text: not valid UTF-8 at byte " +
-                                                std::to_string(bad)));
+    return FinishNow(
+        context, "Tokenize",
+        absl::InvalidArgumentError("text: not valid UTF-8 at byte " + std::to_string(bad)));
   }
   const Tokenizer& tokenizer = (*engine)->tokenizer();
   auto ids = tokenizer.Encode(request->text(), request->add_special_tokens());

@@ -140,8 +140,8 @@ Metrics::Metrics()
                       .Name("ember_model_info")
                       .Help("The served model (value 1), labelled with its name and dtype.")
                       .Register(*registry_)) {
-  for (const char* reason : {"eos", "stop_sequence", "length", "cancelled", "deadline", "rejected",
-                             "error"}) {
+  for (const char* reason :
+       {"eos", "stop_sequence", "length", "cancelled", "deadline", "rejected", "error"}) {
     finished_.Add({{"finish_reason", reason}});  // present at 0 from the start
   }
 }

@@ -42,8 +42,8 @@ size_t FindInvalidUtf8Offset(absl::string_view text) {
       if ((s[i + k] & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
-    const bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                          (len == 4 && cp < 0x10000);
+    const bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
     if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
     i += len;
   }
@@ -54,8 +54,8 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
                                                       const RequestLimits& limits) {
   if (!request.model().empty() && request.model() != limits.model_name) {
     return absl::NotFoundError(absl::StrCat("model: \"", request.model(),
-                                            "\" is not served here (serving \"",
-                                            limits.model_name, "\")"));
+                                            "\" is not served here (serving \"", limits.model_name,
+                                            "\")"));
   }
   GenerationRequest out;
   if (request.request_id().size() > 128) {
@@ -93,8 +93,8 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
   }
   out.max_new_tokens = request.max_new_tokens();
   if (request.stop_size() > limits.max_stop_strings) {
-    return Invalid("stop", absl::StrCat("at most ", limits.max_stop_strings,
-                                        " stop strings, got ", request.stop_size()));
+    return Invalid("stop", absl::StrCat("at most ", limits.max_stop_strings, " stop strings, got ",
+                                        request.stop_size()));
   }
   for (int i = 0; i < request.stop_size(); ++i) {
     const std::string& stop = request.stop(i);
@@ -138,7 +138,8 @@ void FillUsageAndTimings(const RequestTimings& t, ember::v1::Usage* usage,
   out->set_queue_wait_seconds(absl::ToDoubleSeconds(t.queue_wait));
   out->set_time_to_first_token_seconds(absl::ToDoubleSeconds(t.time_to_first_token));
   const double prefill = absl::ToDoubleSeconds(t.prefill);
-  if (prefill > 0) out->set_prefill_tokens_per_second(static_cast<double>(t.prompt_tokens) / prefill);
+  if (prefill > 0)
+    out->set_prefill_tokens_per_second(static_cast<double>(t.prompt_tokens) / prefill);
   const double decode = absl::ToDoubleSeconds(t.decode);
   if (decode > 0 && t.generated_tokens > 1) {
     out->set_decode_tokens_per_second(static_cast<double>(t.generated_tokens - 1) / decode);

@@ -222,9 +222,9 @@ absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallbac
   return id;
 }
 
-void Engine::Cancel(RequestId id) {
+void Engine::Cancel(RequestId id, FinishReason reason) {
   absl::MutexLock lock(&mu_);
-  cancels_.push_back(id);
+  cancels_.emplace_back(id, reason);
 }
 
 void Engine::StopAccepting() {
@@ -275,7 +275,7 @@ void Engine::Loop() {
 
 void Engine::TakeInbox() {
   std::vector<std::unique_ptr<Sequence>> inbox;
-  std::vector<RequestId> cancels;
+  std::vector<std::pair<RequestId, FinishReason>> cancels;
   {
     absl::MutexLock lock(&mu_);
     inbox.swap(inbox_);
@@ -286,9 +286,9 @@ void Engine::TakeInbox() {
     sequences_[s->id] = std::move(seq);
     scheduler_.Enqueue(&s->entry);
   }
-  for (RequestId id : cancels) {
+  for (const auto& [id, reason] : cancels) {
     auto it = sequences_.find(id);
-    if (it != sequences_.end()) Finish(*it->second, FinishReason::kCancelled);
+    if (it != sequences_.end()) Finish(*it->second, reason);
   }
 }
 

@@ -68,9 +68,10 @@ class Engine {
   // waiting queue is full; UNAVAILABLE after Shutdown.
   absl::StatusOr<RequestId> Submit(GenerationRequest request, EventCallback callback);
 
-  // Ends a request at the next step (its final event has kCancelled). Unknown or finished ids are
-  // ignored.
-  void Cancel(RequestId id);
+  // Ends a request at the next step with `reason` (kCancelled, or kDeadline when the caller knows
+  // the request's deadline passed, e.g. gRPC cancelled the call for it). Unknown or finished ids
+  // are ignored.
+  void Cancel(RequestId id, FinishReason reason = FinishReason::kCancelled);
 
   // Stops admitting (Submit gives UNAVAILABLE); running and waiting requests continue.
   void StopAccepting();
@@ -118,7 +119,7 @@ class Engine {
   // Shared with submitting threads.
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Sequence>> inbox_ ABSL_GUARDED_BY(mu_);
-  std::vector<RequestId> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<RequestId, FinishReason>> cancels_ ABSL_GUARDED_BY(mu_);
   int64_t queued_ ABSL_GUARDED_BY(mu_) = 0;      // submitted, not yet finished
   int64_t unadmitted_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, never scheduled yet
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

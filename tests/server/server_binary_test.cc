@@ -69,8 +69,8 @@ TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
   int port = 0;
   const size_t at = ready.find("port ") + 5;
   ASSERT_TRUE(absl::SimpleAtoi(ready.substr(at, ready.find(',', at) - at), &port)) << ready;
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = ember::v1::Generation::NewStub(channel);
   grpc::ClientContext context;
   auto reader = stub->GenerateStream(&context, GreedyRequest(2, 200));
@@ -104,8 +104,8 @@ TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {
     std::fclose(p.err);
   }
   {
-    Process p = Spawn({ServerBinary(), "--model_dir=/nonexistent/model", "--metrics_address=",
-                       "--grpc_address=127.0.0.1:0"});
+    Process p = Spawn({ServerBinary(), "--model_dir=/nonexistent/model",
+                       "--metrics_address=", "--grpc_address=127.0.0.1:0"});
     std::string log;
     ReadUntil(p.err, "ember_server: ", &log);
     EXPECT_EQ(WaitExit(p.pid), 1);

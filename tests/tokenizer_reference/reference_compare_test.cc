@@ -377,8 +377,8 @@ TEST_P(ReferenceCompareTest, SecondOpinionsAgreeExceptKnownDisagreements) {
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, ReferenceCompareTest,
                          ::testing::Values("llama3", "llama2", "gpt2"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return param_info.param;
                          });
 
 }  // namespace
