@@ -26,13 +26,18 @@ void LogRequest(const char* method, RequestId id, const std::string& client_id,
 namespace {
 
 // gRPC cancels a call both when the client goes away and when its deadline passes; the two end a
-// request differently (cancelled vs deadline), so look at the clock.
+// request differently (cancelled vs deadline), so look at the clock. The client's own timer
+// usually fires first: it cancels the call, and that cancel reaches us before our copy of the
+// deadline (computed from the grpc-timeout header when the call arrived, so later by the transit
+// time) has passed. A cancel within kDeadlineGrace of the deadline therefore counts as the
+// deadline; a client that cancels by hand in its last second is the only thing misfiled.
+constexpr auto kDeadlineGrace = std::chrono::seconds(1);
+
 FinishReason CancelReason(const grpc::CallbackServerContext* context) {
   const auto deadline = context->deadline();
-  return deadline != std::chrono::system_clock::time_point::max() &&
-                 deadline <= std::chrono::system_clock::now()
-             ? FinishReason::kDeadline
-             : FinishReason::kCancelled;
+  if (deadline == std::chrono::system_clock::time_point::max()) return FinishReason::kCancelled;
+  return deadline - kDeadlineGrace <= std::chrono::system_clock::now() ? FinishReason::kDeadline
+                                                                       : FinishReason::kCancelled;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -258,7 +258,7 @@ TEST(ServerLimitsTest, FullQueueGetsResourceExhaustedAtOnce) {
   ASSERT_TRUE(running->Read(&m));  // admitted and running
   grpc::ClientContext waiting_context;
   auto waiting = h.stub().GenerateStream(&waiting_context, GreedyRequest(1, 2));
-  absl::SleepFor(absl::Milliseconds(50));  // the second request is queued
+  ASSERT_EQ(h.WaitForMetric("ember_requests_waiting", 1), 1);  // the second request is queued
   grpc::ClientContext c;
   ember::v1::GenerateResponse response;
   const absl::Time start = absl::Now();
@@ -308,7 +308,8 @@ TEST(ServerDrainTest, ShutdownLetsStreamsFinishAndRefusesNewCalls) {
   for (size_t k = 0; k < 3; ++k) {
     threads.emplace_back([&, k] { results[k] = Stream(h.stub(), GreedyRequest(k, 12)); });
   }
-  absl::SleepFor(absl::Milliseconds(60));
+  // All three admitted (each stream is 12 steps of >= 10 ms, so none can finish meanwhile).
+  EXPECT_EQ(h.WaitForMetric("ember_requests_running", 3), 3);
   std::thread shutdown([&] { h.server().Shutdown(); });
   absl::SleepFor(absl::Milliseconds(20));
   grpc::ClientContext c;
