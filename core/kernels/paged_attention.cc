@@ -15,35 +15,66 @@
 namespace ember {
 namespace {
 
-// Loads head_dim values of a cache row as f32.
-EMBER_VECTORIZED void LoadRow(const void* base, DType dtype, int64_t offset, int64_t n,
-                              float* out) {
-  if (dtype == DType::kF32) {
-    std::memcpy(out, static_cast<const float*>(base) + offset, static_cast<size_t>(n) * 4);
-    return;
-  }
-  const uint16_t* src = static_cast<const uint16_t*>(base) + offset;
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = std::bit_cast<float>(static_cast<uint32_t>(src[i]) << 16);
-  }
-}
-
 // Element offset of (block, kv_head, slot, 0).
 inline int64_t CacheOffset(const KvLayerView& c, int64_t block, int64_t kv_head, int64_t slot) {
   return ((block * c.num_kv_heads + kv_head) * c.block_size + slot) * c.head_dim;
 }
 
-EMBER_VECTORIZED float Dot(const float* a, const float* b, int64_t n) {
-  float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-  for (int64_t i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
+inline float Bf16ToFloat(uint16_t x) {
+  return std::bit_cast<float>(static_cast<uint32_t>(x) << 16);
 }
 
-EMBER_VECTORIZED void Axpy(float alpha, const float* x, float* y, int64_t n) {
+// The kernels below work on one cache block's slab of one kv head, [block_size, head_dim]
+// contiguous, so each call covers up to block_size keys: per-key calls (through target_clones'
+// dispatch, which cannot inline) cost more than the arithmetic at decode sizes.
+
+// s[j] = scale * (q . K[j]) for the slab's first n rows.
+EMBER_VECTORIZED void SlabScores(const float* q, const void* k, DType dtype, int64_t offset,
+                                 int64_t n, int64_t hd, float scale, float* s) {
+  if (dtype == DType::kF32) {
+    const float* kf = static_cast<const float*>(k) + offset;
+    for (int64_t j = 0; j < n; ++j) {
+      float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t d = 0; d < hd; ++d) acc += q[d] * kf[j * hd + d];
+      s[j] = acc * scale;
+    }
+    return;
+  }
+  const uint16_t* kb = static_cast<const uint16_t*>(k) + offset;
+  for (int64_t j = 0; j < n; ++j) {
+    float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t d = 0; d < hd; ++d) acc += q[d] * Bf16ToFloat(kb[j * hd + d]);
+    s[j] = acc * scale;
+  }
+}
+
+// acc[d] += sum_j p[j] * V[j][d] over the slab's first n rows.
+EMBER_VECTORIZED void SlabWeightedSum(const float* p, const void* v, DType dtype, int64_t offset,
+                                      int64_t n, int64_t hd, float* acc) {
+  if (dtype == DType::kF32) {
+    const float* vf = static_cast<const float*>(v) + offset;
+    for (int64_t j = 0; j < n; ++j) {
+      const float w = p[j];
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+      for (int64_t d = 0; d < hd; ++d) acc[d] += w * vf[j * hd + d];
+    }
+    return;
+  }
+  const uint16_t* vb = static_cast<const uint16_t*>(v) + offset;
+  for (int64_t j = 0; j < n; ++j) {
+    const float w = p[j];
+#pragma omp simd
+    for (int64_t d = 0; d < hd; ++d) acc[d] += w * Bf16ToFloat(vb[j * hd + d]);
+  }
+}
+
+EMBER_VECTORIZED float MaxOf(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  return m;
 }
 
 // x[i] = e^(x[i] - max) in place; returns the sum.
@@ -57,17 +88,26 @@ EMBER_VECTORIZED float ExpAndSum(float* x, int64_t n, float max) {
   return sum;
 }
 
-// Query rows attended together: each key and value row is loaded (and converted from bf16) once
-// per block instead of once per query row, which is what makes long-prompt prefill affordable.
+// Asks for one slab ([block_size, head_dim] of one kv head) to be brought into cache while the
+// current one is computed on: slabs of consecutive blocks are not adjacent in memory, so the
+// hardware prefetcher stops at each slab's end and decode attention, which streams every
+// sequence's whole cache once per layer, would wait on DRAM at each block boundary.
+inline void PrefetchSlab(const void* base, DType dtype, int64_t offset, int64_t elements) {
+  const size_t elem = dtype == DType::kF32 ? 4 : 2;
+  const char* p = static_cast<const char*>(base) + static_cast<size_t>(offset) * elem;
+  const size_t bytes = static_cast<size_t>(elements) * elem;
+  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(p + i, 0, 3);
+}
+
+// Query rows attended together: each key and value slab is brought into L1 once per block of
+// rows instead of once per query row, which is what makes long-prompt prefill affordable.
 constexpr int64_t kRowBlock = 16;
 
-// Scratch reused across a thread's work items.
+// Scratch reused across a thread's work items (and calls).
 struct AttentionScratch {
-  std::vector<float> scores;  // [rows * group, max_visible]
-  std::vector<float> kv_row;  // [head_dim]
-  std::vector<float> acc;     // [rows * group, head_dim]
-  std::vector<float> max;     // [rows * group]
-  std::vector<float> sum;     // [rows * group]
+  std::vector<float> scores;   // [rows * group, max_visible]
+  std::vector<float> acc;      // [rows * group, head_dim]
+  std::vector<float> inv_sum;  // [rows * group]: 1 / the softmax denominator
 };
 
 // One (sequence, kv head, block of query rows) item: all query heads of the group, for every row
@@ -77,57 +117,69 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
                  float scale, DType out_type, void* out, int64_t out_stride,
                  AttentionScratch& scratch) {
   const int64_t hd = c.head_dim;
+  const int64_t bs = c.block_size;
   const int64_t group = num_heads / c.num_kv_heads;
   const int64_t lanes = rows * group;  // (row, head) pairs of this item
+  // Row r of the item sees keys [0, first_visible + r).
   const int64_t first_visible = s.past + (first_row - s.first_row) + 1;
   const int64_t max_visible = first_visible + rows - 1;
   scratch.scores.resize(static_cast<size_t>(lanes * max_visible));
-  scratch.kv_row.resize(static_cast<size_t>(hd));
   scratch.acc.assign(static_cast<size_t>(lanes * hd), 0.0f);
   float* scores = scratch.scores.data();
-  float* kv_row = scratch.kv_row.data();
-  scratch.max.assign(static_cast<size_t>(lanes), -std::numeric_limits<float>::infinity());
-  scratch.sum.resize(static_cast<size_t>(lanes));
-  float* max = scratch.max.data();
-  float* sum = scratch.sum.data();
+  float* acc = scratch.acc.data();
+  const float* q_item = q + first_row * q_stride + kv_head * group * hd;
 
-  for (int64_t p = 0; p < max_visible; ++p) {
-    const int64_t block = s.block_table[p / c.block_size];
-    LoadRow(c.k, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kv_row);
-    // Rows whose position is below p do not see key p.
-    const int64_t first_seeing = std::max<int64_t>(0, p - first_visible + 1);
-    for (int64_t r = first_seeing; r < rows; ++r) {
-      const float* qrow = q + (first_row + r) * q_stride + kv_head * group * hd;
+  const int64_t blocks = (max_visible + bs - 1) / bs;
+  const int64_t slab = bs * hd;
+  for (int64_t lb = 0; lb < blocks; ++lb) {
+    const int64_t offset = CacheOffset(c, s.block_table[lb], kv_head, 0);
+    const int64_t start = lb * bs;
+    if (lb + 1 < blocks) {
+      PrefetchSlab(c.k, c.dtype, CacheOffset(c, s.block_table[lb + 1], kv_head, 0), slab);
+    } else {
+      PrefetchSlab(c.v, c.dtype, CacheOffset(c, s.block_table[0], kv_head, 0), slab);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = std::min(bs, first_visible + r - start);
+      if (n <= 0) continue;
       for (int64_t g = 0; g < group; ++g) {
         const int64_t lane = r * group + g;
-        const float v = Dot(qrow + g * hd, kv_row, hd) * scale;
-        scores[lane * max_visible + p] = v;
-        max[lane] = std::max(max[lane], v);
+        SlabScores(q_item + r * q_stride + g * hd, c.k, c.dtype, offset, n, hd, scale,
+                   scores + lane * max_visible + start);
+      }
+    }
+  }
+  scratch.inv_sum.resize(static_cast<size_t>(lanes));
+  float* inv_sum = scratch.inv_sum.data();
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t g = 0; g < group; ++g) {
+      const int64_t lane = r * group + g;
+      float* row = scores + lane * max_visible;
+      const int64_t visible = first_visible + r;
+      inv_sum[lane] = 1.0f / ExpAndSum(row, visible, MaxOf(row, visible));
+    }
+  }
+  for (int64_t lb = 0; lb < blocks; ++lb) {
+    const int64_t offset = CacheOffset(c, s.block_table[lb], kv_head, 0);
+    const int64_t start = lb * bs;
+    if (lb + 1 < blocks) {
+      PrefetchSlab(c.v, c.dtype, CacheOffset(c, s.block_table[lb + 1], kv_head, 0), slab);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t n = std::min(bs, first_visible + r - start);
+      if (n <= 0) continue;
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t lane = r * group + g;
+        SlabWeightedSum(scores + lane * max_visible + start, c.v, c.dtype, offset, n, hd,
+                        acc + lane * hd);
       }
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t g = 0; g < group; ++g) {
       const int64_t lane = r * group + g;
-      sum[lane] = ExpAndSum(scores + lane * max_visible, first_visible + r, max[lane]);
-    }
-  }
-  for (int64_t p = 0; p < max_visible; ++p) {
-    const int64_t block = s.block_table[p / c.block_size];
-    LoadRow(c.v, c.dtype, CacheOffset(c, block, kv_head, p % c.block_size), hd, kv_row);
-    const int64_t first_seeing = std::max<int64_t>(0, p - first_visible + 1);
-    for (int64_t r = first_seeing; r < rows; ++r) {
-      for (int64_t g = 0; g < group; ++g) {
-        const int64_t lane = r * group + g;
-        Axpy(scores[lane * max_visible + p], kv_row, scratch.acc.data() + lane * hd, hd);
-      }
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t g = 0; g < group; ++g) {
-      const int64_t lane = r * group + g;
-      float* a = scratch.acc.data() + lane * hd;
-      const float inv = 1.0f / sum[lane];
+      float* a = acc + lane * hd;
+      const float inv = inv_sum[lane];
       for (int64_t i = 0; i < hd; ++i) a[i] *= inv;
       StoreAs(out_type, a, hd, out, (first_row + r) * out_stride + (kv_head * group + g) * hd);
     }
@@ -177,7 +229,7 @@ void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
   const int64_t n = static_cast<int64_t>(items.size());
 #pragma omp parallel if (n > 1)
   {
-    AttentionScratch scratch;
+    thread_local AttentionScratch scratch;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < n; ++i) {
       const Item& it = items[static_cast<size_t>(i)];

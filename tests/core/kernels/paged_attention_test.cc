@@ -114,5 +114,12 @@ TEST(PagedAttentionTest, Bf16CacheMatchesReferenceOnRoundedValues) {
   RunCase(DType::kBF16, 4, 2, 32, 8, {{9, 3}, {0, 12}, {40, 1}});
 }
 
+// Prompt chunks longer than the kernel's 16-row query blocks, starting mid-block, over several
+// cache blocks, with a head size that is no multiple of a vector width.
+TEST(PagedAttentionTest, LongChunksAcrossBlocksOddHeadSize) {
+  RunCase(DType::kF32, 6, 3, 20, 16, {{5, 40}, {47, 1}, {0, 33}, {16, 17}});
+  RunCase(DType::kBF16, 6, 2, 20, 8, {{3, 37}, {70, 1}});
+}
+
 }  // namespace
 }  // namespace ember
