@@ -255,8 +255,8 @@ absl::Status ProfiledDecoder::Forward(absl::Span<const SequenceStep> steps, KvCa
     }
     {
       OpTimer timer(profile, ForwardOp::kAttention);
-      PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute, attention_.data(),
-                     q_width);
+      RETURN_IF_ERROR(PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute,
+                                     attention_.data(), q_width));
     }
     {
       OpTimer timer(profile, ForwardOp::kAttnOut);

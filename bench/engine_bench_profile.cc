@@ -20,7 +20,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "bench/engine_bench_attention.h"
 #include "bench/engine_bench_costs.h"
 #include "bench/engine_bench_experiments.h"
 #include "bench/engine_bench_forward.h"
@@ -221,10 +220,6 @@ absl::Status Run() {
     PrintProfile(absl::StrFormat("decode B=%d, context ~%d, first step %.1f ms", b,
                                  prompt + 2 + steps / 2, first.total_seconds * 1e3),
                  profiles, b, b, *costs, *alone);
-  }
-  if (absl::GetFlag(FLAGS_experiments) && prefill_tokens > 0) {
-    std::cout << "\n== experiments\n";
-    RunPrefillAttentionExperiment(config, prefill_tokens, compute, std::cout);
   }
   if (absl::GetFlag(FLAGS_experiments) && config.architecture == Architecture::kLlama) {
     for (int64_t rows : {int64_t{1}, int64_t{16}, std::max<int64_t>(prefill_tokens, 1)}) {

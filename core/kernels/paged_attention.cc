@@ -9,8 +9,10 @@
 
 #include "core/kernels/convert.h"
 #include "core/kernels/fast_math.h"
+#include "core/kernels/onednn/matmul_attention.h"
 #include "core/kernels/vectorize.h"
 #include "core/tensor/half.h"
+#include "core/util/status_macros.h"
 
 namespace ember {
 namespace {
@@ -205,9 +207,9 @@ void StoreKv(const float* k_rows, const float* v_rows, int64_t row_stride,
   }
 }
 
-void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
-                    absl::Span<const AttentionSequence> sequences, const KvLayerView& cache,
-                    float scale, DType out_type, void* out, int64_t out_stride) {
+absl::Status PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
+                            absl::Span<const AttentionSequence> sequences, const KvLayerView& cache,
+                            float scale, DType out_type, void* out, int64_t out_stride) {
   // Work items: (sequence, kv head, block of up to kRowBlock rows). Blocks of a long prompt see
   // different numbers of keys, so scheduling is dynamic.
   struct Item {
@@ -219,6 +221,11 @@ void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
   std::vector<Item> items;
   for (size_t i = 0; i < sequences.size(); ++i) {
     const AttentionSequence& s = sequences[i];
+    if (s.num_rows >= kMatmulAttentionMinRows) {
+      RETURN_IF_ERROR(onednn::MatmulAttention(q, q_stride, num_heads, s, cache, scale, out_type,
+                                              out, out_stride));
+      continue;
+    }
     for (int64_t r = s.first_row; r < s.first_row + s.num_rows; r += kRowBlock) {
       const int64_t rows = std::min(kRowBlock, s.first_row + s.num_rows - r);
       for (int64_t h = 0; h < cache.num_kv_heads; ++h) {
@@ -237,6 +244,7 @@ void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
                   it.rows, it.kv_head, cache, scale, out_type, out, out_stride, scratch);
     }
   }
+  return absl::OkStatus();
 }
 
 }  // namespace ember

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "core/tensor/dtype.h"
 
@@ -41,9 +42,14 @@ void StoreKv(const float* k_rows, const float* v_rows, int64_t row_stride,
 // position p attends to the cache positions [0, p]. Query head h reads kv head
 // h / (num_heads / num_kv_heads). q: [rows, num_heads * head_dim] at q_stride (f32, RoPE applied);
 // out: [rows, num_heads * head_dim] written as `out_type` (F32/BF16) at out_stride elements.
-void PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
-                    absl::Span<const AttentionSequence> sequences, const KvLayerView& cache,
-                    float scale, DType out_type, void* out, int64_t out_stride);
+//
+// Sequences with at least kMatmulAttentionMinRows rows (prompt chunks) run as oneDNN matmuls
+// (core/kernels/onednn/matmul_attention.h); the rest on this file's kernel. INTERNAL when oneDNN
+// fails.
+inline constexpr int64_t kMatmulAttentionMinRows = 32;
+absl::Status PagedAttention(const float* q, int64_t q_stride, int64_t num_heads,
+                            absl::Span<const AttentionSequence> sequences, const KvLayerView& cache,
+                            float scale, DType out_type, void* out, int64_t out_stride);
 
 }  // namespace ember
 

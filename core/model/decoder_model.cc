@@ -200,8 +200,8 @@ absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache
       ApplyRope(qkv + q_width, rows, qkv_width, c.num_kv_heads, positions_.data(), *rope_);
     }
     StoreKv(qkv + q_width, qkv + q_width + kv_width, qkv_width, attn_seqs, kv);
-    PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute, attention_.data(),
-                   q_width);
+    RETURN_IF_ERROR(PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute,
+                                   attention_.data(), q_width));
     RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), rows, x, /*accumulate=*/true));
     norm(layer.mlp_norm, x, rows, normed_.data());
     float* mlp = mlp_.as<float>();
