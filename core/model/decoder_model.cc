@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
   for (const auto& file : checkpoint->files()) {
     (void)file->Advise(SafetensorsFile::Access::kSequential);
   }
+  plan->release_source_pages = true;  // every view points into the checkpoint's mappings
   RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights));
   // The checkpoint is unmapped here: from now on only the packed arena is resident.
   checkpoint.reset();

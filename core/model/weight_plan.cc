@@ -1,8 +1,13 @@
 #include "core/model/weight_plan.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/tensor/aligned_buffer.h"
 #include "core/tensor/half.h"
 #include "core/util/status_macros.h"
 
@@ -26,6 +31,23 @@ void AppendF32(const TensorView& view, std::vector<float>& out) {
     std::memcpy(&h, bytes + 2 * i, sizeof(h));
     out[start + i] = view.dtype == DType::kBF16 ? Bf16ToFloat(h) : HalfToFloat(h);
   }
+}
+
+// Drops the whole pages inside `view` from the process (see WeightPlan::release_source_pages).
+void ReleaseSourcePages(const TensorView& view) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(view.data);
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = (begin + view.num_bytes) / page * page;
+  // Advice only: a failure leaves the pages resident, which costs memory, not correctness.
+  if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+bool SameDType(const std::vector<TensorView>& views) {
+  for (const TensorView& v : views) {
+    if (v.dtype != views[0].dtype) return false;
+  }
+  return true;
 }
 
 size_t CopyBytes(const CopyJob& job) {
@@ -70,15 +92,29 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
       std::memcpy(dst, values.data(), values.size() * sizeof(float));
     }
     *job.target = dst;
+    if (plan.release_source_pages) ReleaseSourcePages(job.view);
   }
   for (LinearJob& job : plan.linears) {
     ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
     void* storage = weights.arena.Allocate(bytes);
     if (storage == nullptr) return absl::InternalError("weight arena undersized (linear)");
+    // Stacked parts ([out_i, in] each, stacked along out) are concatenated in their own dtype
+    // when they share one, so Linear reorders them without a widening copy; else as f32.
     std::vector<float> stacked;
+    AlignedBuffer concatenated;
     onednn::WeightSource source;
     if (job.parts.size() == 1) {
       source = {job.parts[0].data, job.parts[0].dtype, job.layout};
+    } else if (SameDType(job.parts)) {
+      size_t total_bytes = 0;
+      for (const TensorView& part : job.parts) total_bytes += part.num_bytes;
+      concatenated = AlignedBuffer(total_bytes);
+      auto* out = concatenated.as<unsigned char>();
+      for (const TensorView& part : job.parts) {
+        std::memcpy(out, part.data, part.num_bytes);
+        out += part.num_bytes;
+      }
+      source = {concatenated.data(), job.parts[0].dtype, onednn::WeightLayout::kOutIn};
     } else {
       for (const TensorView& part : job.parts) AppendF32(part, stacked);
       source = {stacked.data(), DType::kF32, onednn::WeightLayout::kOutIn};
@@ -88,6 +124,10 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
     ASSIGN_OR_RETURN(
         *job.target,
         onednn::Linear::Create(job.shape, source, bias.empty() ? nullptr : bias.data(), storage));
+    if (plan.release_source_pages) {
+      for (const TensorView& part : job.parts) ReleaseSourcePages(part);
+      for (const TensorView& part : job.bias_parts) ReleaseSourcePages(part);
+    }
   }
   return absl::OkStatus();
 }

@@ -37,6 +37,12 @@ struct CopyJob {
 struct WeightPlan {
   std::vector<LinearJob> linears;
   std::vector<CopyJob> copies;
+  // Every view points into a read-only file mapping (the checkpoint): once a job has packed its
+  // tensors, their pages are dropped from this process (MADV_DONTNEED), so the load's peak RSS is
+  // the arena plus one job's sources instead of the arena plus the whole checkpoint. A later job
+  // reading the same tensor (tied embeddings) faults it back in from the page cache. Never set it
+  // for views into ordinary memory: dropping anonymous pages zeroes them.
+  bool release_source_pages = false;
 };
 
 // Looks up `name` in the checkpoint and checks its shape. Errors name the directory, the file, the

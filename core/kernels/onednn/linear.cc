@@ -1,5 +1,6 @@
 #include "core/kernels/onednn/linear.h"
 
+#include <cstdint>
 #include <cstring>
 #include <unordered_map>
 #include <vector>
@@ -103,12 +104,20 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearShape& shape,
   impl->weight_desc = *desc;
   try {
     dnnl::engine& engine = CpuEngine();
-    // The source as a [K, N] f32 matrix: [out, in] storage is the transpose (tag ba).
+    // The source as a [K, N] matrix: [out, in] storage is the transpose (tag ba). F32 and BF16
+    // checkpoints are reordered straight from the mapping (no temporary copy: it would add its
+    // size to the load's peak memory); F16, or a source not aligned to its element, goes through
+    // f32 first (oneDNN 2.6 has no general f16 reorder on this CPU).
     const size_t count = static_cast<size_t>(shape.in * shape.out);
-    std::vector<float> source = ToF32(weights, count);
-    dnnl::memory::desc source_desc({shape.in, shape.out}, dt::f32,
+    const size_t element = weights.dtype == DType::kF32 ? 4 : 2;
+    const bool direct = (weights.dtype == DType::kF32 || weights.dtype == DType::kBF16) &&
+                        reinterpret_cast<uintptr_t>(weights.data) % element == 0;
+    std::vector<float> converted;
+    if (!direct) converted = ToF32(weights, count);
+    dnnl::memory::desc source_desc({shape.in, shape.out}, direct ? ToDnnl(weights.dtype) : dt::f32,
                                    weights.layout == WeightLayout::kOutIn ? tag::ba : tag::ab);
-    dnnl::memory source_mem(source_desc, engine, source.data());
+    dnnl::memory source_mem(source_desc, engine,
+                            direct ? const_cast<void*>(weights.data) : converted.data());
     impl->weights = dnnl::memory(impl->weight_desc, engine, storage);
     dnnl::reorder(source_mem, impl->weights).execute(CpuStream(), source_mem, impl->weights);
     CpuStream().wait();
