@@ -1,6 +1,8 @@
 #include "server/ember_server.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -10,6 +12,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/server_credentials.h"
 
 namespace ember {
 
@@ -36,21 +39,42 @@ absl::Status EmberServer::StartGrpc() {
   service_ = std::make_unique<GenerationService>(options_, metrics_.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials(options_));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.grpc_address, grpc::InsecureServerCredentials(), &grpc_port_);
+  builder.AddListeningPort(options_.grpc_address, credentials, &grpc_port_);
   builder.RegisterService(service_.get());
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   // Idle connections are fine (clients keep channels open); pings without calls are tolerated at
   // a modest rate so a client's keepalive does not get it disconnected.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  if (options_.max_connection_age > absl::ZeroDuration() &&
+      options_.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options_.max_connection_age),
+                                           std::numeric_limits<int>::max())));
+    // In-flight calls (long streams) get the drain grace to finish on the old connection.
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(options_.drain_grace),
+                                           std::numeric_limits<int>::max())));
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || grpc_port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options_.grpc_address,
-                                               " (address in use or invalid?)"));
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen for gRPC on ", options_.grpc_address,
+        TlsEnabled(options_) ? " (address in use or invalid, or the TLS key does not match the "
+                               "certificate?)"
+                             : " (address in use or invalid?)"));
   }
   health_ = std::make_unique<HealthReporter>(server_->GetHealthCheckService());
   EMBER_LOG(INFO) << "gRPC listening on " << options_.grpc_address << " (port " << grpc_port_
+                  << (TlsEnabled(options_)
+                          ? (options_.tls_client_ca_file.empty() ? ", TLS" : ", mutual TLS")
+                          : ", plaintext")
+                  << (options_.auth_token.empty() ? "" : ", bearer token required")
                   << "); loading the model";
   return absl::OkStatus();
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "server/auth.h"
 #include "server/generate_reactors.h"
 #include "server/status_mapping.h"
 
@@ -19,7 +20,9 @@ void GenerationService::SetEngine(Engine* engine, const std::string& model_name)
   engine_.store(engine, std::memory_order_release);  // publishes limits_
 }
 
-absl::StatusOr<Engine*> GenerationService::Ready() const {
+absl::StatusOr<Engine*> GenerationService::Ready(const grpc::CallbackServerContext* context) const {
+  // Authentication first: an unauthenticated caller learns nothing about the server's state.
+  if (absl::Status auth = CheckBearerToken(*context, options_.auth_token); !auth.ok()) return auth;
   Engine* engine = engine_.load(std::memory_order_acquire);
   if (engine == nullptr) return absl::UnavailableError("the model is still loading; retry shortly");
   if (!accepting_.load()) return absl::UnavailableError("the server is shutting down");
@@ -50,7 +53,7 @@ grpc::ServerUnaryReactor* GenerationService::FinishNow(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* GenerationService::Generate(grpc::CallbackServerContext* context,
                                                       const ember::v1::GenerateRequest* request,
                                                       ember::v1::GenerateResponse* response) {
-  absl::StatusOr<Engine*> engine = Ready();
+  absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "Generate", engine.status());
   absl::StatusOr<GenerationRequest> converted = Convert(context, *request);
   if (!converted.ok()) return FinishNow(context, "Generate", converted.status());
@@ -60,7 +63,7 @@ grpc::ServerUnaryReactor* GenerationService::Generate(grpc::CallbackServerContex
 
 grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerationService::GenerateStream(
     grpc::CallbackServerContext* context, const ember::v1::GenerateRequest* request) {
-  absl::StatusOr<Engine*> engine = Ready();
+  absl::StatusOr<Engine*> engine = Ready(context);
   absl::StatusOr<GenerationRequest> converted =
       engine.ok() ? Convert(context, *request) : absl::StatusOr<GenerationRequest>(engine.status());
   if (!converted.ok()) {
@@ -80,7 +83,7 @@ grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerationService::
 grpc::ServerUnaryReactor* GenerationService::Tokenize(grpc::CallbackServerContext* context,
                                                       const ember::v1::TokenizeRequest* request,
                                                       ember::v1::TokenizeResponse* response) {
-  absl::StatusOr<Engine*> engine = Ready();
+  absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "Tokenize", engine.status());
   if (!request->model().empty() && request->model() != limits_.model_name) {
     return FinishNow(context, "Tokenize",
@@ -105,7 +108,7 @@ grpc::ServerUnaryReactor* GenerationService::Tokenize(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* GenerationService::ListModels(
     grpc::CallbackServerContext* context, const ember::v1::ListModelsRequest* /*request*/,
     ember::v1::ListModelsResponse* response) {
-  absl::StatusOr<Engine*> engine = Ready();
+  absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "ListModels", engine.status());
   const ModelInfo& info = (*engine)->model_info();
   ember::v1::ModelInfo* m = response->add_models();

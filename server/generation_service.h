@@ -38,8 +38,9 @@ class GenerationService final : public ember::v1::Generation::CallbackService {
                                        ember::v1::ListModelsResponse* response) override;
 
  private:
-  // The engine, or a status explaining why calls cannot be served now.
-  absl::StatusOr<Engine*> Ready() const;
+  // The engine, or a status explaining why this call cannot be served now (UNAUTHENTICATED
+  // without the configured bearer token, UNAVAILABLE while loading or draining).
+  absl::StatusOr<Engine*> Ready(const grpc::CallbackServerContext* context) const;
   // Validation + conversion, including the gRPC deadline.
   absl::StatusOr<GenerationRequest> Convert(grpc::CallbackServerContext* context,
                                             const ember::v1::GenerateRequest& request) const;

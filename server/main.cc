@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -10,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/file_util.h"
 #include "core/util/logging.h"
 #include "server/ember_server.h"
 
@@ -40,6 +42,17 @@ ABSL_FLAG(int64_t, max_stream_buffer_bytes, 1 << 20,
 ABSL_FLAG(double, stall_timeout_seconds, 60,
           "Liveness fails when the engine makes no progress for this long with work pending");
 ABSL_FLAG(bool, log_requests, true, "Log one line per finished request");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain for TLS on the gRPC port (with --tls_key_file); empty: plaintext");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, clients must present a certificate it signs (mutual TLS)");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the bearer token every Generation call must send (health stays open); "
+          "also read from $EMBER_AUTH_TOKEN when this is empty. Empty both: no token");
+ABSL_FLAG(double, max_connection_age_seconds, 0,
+          "Close client connections after this long (clients reconnect, and so spread over new "
+          "replicas behind a Kubernetes Service); 0: never");
 
 namespace {
 
@@ -74,6 +87,33 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
   o.max_stream_buffer_bytes = absl::GetFlag(FLAGS_max_stream_buffer_bytes);
   o.stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stall_timeout_seconds));
   o.log_requests = absl::GetFlag(FLAGS_log_requests);
+  o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  o.max_connection_age = absl::Seconds(absl::GetFlag(FLAGS_max_connection_age_seconds));
+  // The token comes from a file or the environment, never from a flag value: command lines are
+  // visible to every user of the machine (ps, /proc/*/cmdline).
+  const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = ember::ReadFileToString(token_file);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_token_file: ", token.status().message()));
+    }
+    o.auth_token = std::string(absl::StripAsciiWhitespace(*token));
+    if (o.auth_token.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--auth_token_file: ", token_file, " is empty"));
+    }
+  } else if (const char* env = std::getenv("EMBER_AUTH_TOKEN"); env != nullptr) {
+    o.auth_token = std::string(absl::StripAsciiWhitespace(env));
+  }
+  for (char c : o.auth_token) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(
+          "the auth token must be printable ASCII without spaces (it travels as gRPC metadata)");
+    }
+  }
   return o;
 }
 

@@ -37,6 +37,18 @@ struct ServerOptions {
   int max_stop_string_bytes = 256;
   // Log one line per finished request (id, outcome, timings).
   bool log_requests = true;
+  // TLS for the gRPC port: PEM certificate chain and private key files. Both empty: plaintext
+  // (for loopback, a trusted network, or behind a TLS-terminating proxy).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // PEM CA bundle; when set, clients must present a certificate it signs (mutual TLS).
+  std::string tls_client_ca_file;
+  // When non-empty, every ember.v1.Generation call must carry `authorization: Bearer <token>`
+  // or gets UNAUTHENTICATED. Health and reflection stay open: probes and tooling have no token.
+  std::string auth_token;
+  // Connections older than this are closed gracefully (GOAWAY) so long-lived clients re-resolve
+  // and spread over replicas added since. Zero or infinite: never.
+  absl::Duration max_connection_age = absl::ZeroDuration();
 };
 
 }  // namespace ember

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_fixture.h"
+#include "tests/test_util/temp_dir.h"
 
 extern char** environ;
 
@@ -118,6 +120,22 @@ TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {
     ReadUntil(p.err, "\n", &log);
     EXPECT_EQ(WaitExit(p.pid), 2);
     EXPECT_THAT(log, ::testing::HasSubstr("--dtype"));
+    std::fclose(p.err);
+  }
+  // Token files that cannot serve: missing, empty, or holding spaces inside the token.
+  TempDir dir;
+  const std::pair<std::string, std::string> token_cases[] = {
+      {dir.File("missing-token"), "--auth_token_file"},
+      {dir.Write("empty-token", "\n"), "is empty"},
+      {dir.Write("spaced-token", "two words\n"), "printable ASCII without spaces"},
+  };
+  for (const auto& [file, want] : token_cases) {
+    Process p =
+        Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--auth_token_file=" + file});
+    std::string log;
+    ReadUntil(p.err, "\n", &log);
+    EXPECT_EQ(WaitExit(p.pid), 2) << file;
+    EXPECT_THAT(log, ::testing::HasSubstr(want));
     std::fclose(p.err);
   }
 }
