@@ -109,6 +109,7 @@ absl::Status EmberServer::LoadModel() {
   RETURN_IF_ERROR(warm_status);
   EMBER_LOG(INFO) << "warm-up done in " << absl::FormatDuration(absl::Now() - start)
                   << "; serving model \"" << name << "\"";
+  metrics_->StartRecording();
   service_->SetEngine(engine_.get(), name);
   health_->SetReady(engine_.get(), options_.stall_timeout, options_.engine.clock);
   return absl::OkStatus();

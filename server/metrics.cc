@@ -164,6 +164,7 @@ int Metrics::port() const {
 }
 
 void Metrics::OnStep(const StepStats& stats) {
+  if (!recording()) return;
   step_tokens_.Observe(static_cast<double>(stats.prefill_tokens + stats.decode_tokens));
   step_duration_.Observe(absl::ToDoubleSeconds(stats.duration));
   if (stats.preemptions > 0) preemptions_.Increment(static_cast<double>(stats.preemptions));
@@ -171,6 +172,7 @@ void Metrics::OnStep(const StepStats& stats) {
 
 void Metrics::OnQueueState(int64_t running, int64_t waiting, int64_t kv_blocks_used,
                            int64_t kv_blocks_total) {
+  if (!recording()) return;
   running_.Set(static_cast<double>(running));
   waiting_.Set(static_cast<double>(waiting));
   kv_blocks_used_.Set(static_cast<double>(kv_blocks_used));
@@ -178,6 +180,7 @@ void Metrics::OnQueueState(int64_t running, int64_t waiting, int64_t kv_blocks_u
 }
 
 void Metrics::OnToken(bool first, absl::Duration since_previous) {
+  if (!recording()) return;
   generated_tokens_.Increment();
   if (first) {
     time_to_first_token_.Observe(absl::ToDoubleSeconds(since_previous));
@@ -187,6 +190,7 @@ void Metrics::OnToken(bool first, absl::Duration since_previous) {
 }
 
 void Metrics::OnRequestFinished(FinishReason reason, const RequestTimings& timings) {
+  if (!recording()) return;
   finished_.Add({{"finish_reason", std::string(FinishReasonName(reason))}}).Increment();
   prompt_tokens_.Increment(static_cast<double>(timings.prompt_tokens));
   request_duration_.Observe(absl::ToDoubleSeconds(timings.total));

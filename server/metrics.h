@@ -5,6 +5,7 @@
 #ifndef EMBER_SERVER_METRICS_H_
 #define EMBER_SERVER_METRICS_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -41,10 +42,16 @@ class Metrics : public EngineObserver {
   // A stream cancelled because its client stopped reading.
   void OnSlowReaderCancelled();
   void SetModelInfo(const std::string& model, const std::string& dtype, int64_t kv_blocks_total);
+  // Engine events are ignored until this is called, so the server's own warm-up request does not
+  // appear as a served request (dashboards and alerts count users' work only).
+  void StartRecording() { recording_.store(true, std::memory_order_release); }
 
   prometheus::Registry& registry() { return *registry_; }
 
  private:
+  bool recording() const { return recording_.load(std::memory_order_acquire); }
+
+  std::atomic<bool> recording_{false};
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 

@@ -246,6 +246,20 @@ TEST_F(ServerTest, HealthIsServing) {
 
 // Own servers: these change server-wide state.
 
+TEST(ServerMetricsTest, WarmUpIsNotCountedAsServedWork) {
+  ServerHarness h;  // its own server: nothing but the warm-up has run
+  const std::string text = h.Metrics();
+  EXPECT_EQ(MetricValue(text, "ember_generated_tokens_total"), 0);
+  EXPECT_EQ(MetricValue(text, "ember_prompt_tokens_total"), 0);
+  EXPECT_EQ(MetricValue(text, "ember_time_to_first_token_seconds_count"), 0);
+  EXPECT_GT(MetricValue(text, "ember_kv_cache_blocks_total"), 0);
+  grpc::ClientContext context;
+  ember::v1::GenerateResponse response;
+  ASSERT_TRUE(h.stub().Generate(&context, GreedyRequest(0, 3), &response).ok());
+  EXPECT_EQ(h.WaitForMetric("ember_generated_tokens_total", 3), 3);
+  EXPECT_EQ(h.WaitForMetric("ember_requests_total{finish_reason=\"length\"}", 1), 1);
+}
+
 TEST(ServerLimitsTest, FullQueueGetsResourceExhaustedAtOnce) {
   ServerOptions options = TestServerOptions();
   options.engine.max_running = 1;
