@@ -1,8 +1,16 @@
 #include "server/metrics.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <exception>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace ember {
 namespace {
@@ -146,7 +154,50 @@ Metrics::Metrics()
   }
 }
 
+namespace {
+
+// Opens and closes one TCP connection to host:port (IPv4 literal), ignoring every failure.
+void Knock(const std::string& host, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1) {
+    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+Metrics::~Metrics() {
+  if (exposer_ == nullptr) return;
+  // civetweb's listener thread polls its sockets with a 2 s timeout and checks for a stop only
+  // between polls, so stopping it idles up to 2 s (every server shutdown, every test server). A
+  // connection to the port ends the poll at once: knock until the exposer is gone.
+  const int port = this->port();
+  std::atomic<bool> stopped{false};
+  std::thread knocker([&] {
+    while (!stopped.load()) {
+      absl::SleepFor(absl::Milliseconds(5));
+      if (!stopped.load()) Knock(exposer_host_, port);
+    }
+  });
+  exposer_.reset();
+  stopped.store(true);
+  knocker.join();
+}
+
 absl::Status Metrics::StartExposer(const std::string& address) {
+  // Wildcard and name hosts are reached over loopback by the shutdown knock above.
+  const size_t colon = address.rfind(':');
+  exposer_host_ = colon == std::string::npos ? "" : address.substr(0, colon);
+  in_addr parsed{};
+  if (exposer_host_.empty() || exposer_host_ == "0.0.0.0" ||
+      ::inet_pton(AF_INET, exposer_host_.c_str(), &parsed) != 1) {
+    exposer_host_ = "127.0.0.1";
+  }
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(address);
   } catch (const std::exception& e) {

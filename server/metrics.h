@@ -23,6 +23,8 @@ namespace ember {
 class Metrics : public EngineObserver {
  public:
   Metrics();
+  // Stops the /metrics endpoint without civetweb's up-to-2 s wait (see metrics.cc).
+  ~Metrics() override;
 
   // Serves /metrics on `address` ("host:port"; port 0 picks one). INVALID_ARGUMENT / UNAVAILABLE
   // naming the address when it cannot bind.
@@ -54,6 +56,7 @@ class Metrics : public EngineObserver {
   std::atomic<bool> recording_{false};
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::string exposer_host_;  // the host part of the address it listens on
 
   prometheus::Family<prometheus::Counter>& rpcs_;
   prometheus::Family<prometheus::Counter>& finished_;
