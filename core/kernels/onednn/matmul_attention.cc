@@ -1,9 +1,13 @@
 #include "core/kernels/onednn/matmul_attention.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <exception>
 #include <limits>
 #include <map>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -33,10 +37,11 @@ struct PanelPrimitives {
   dnnl::matmul qk, pv;
 };
 
-// Per calling thread: gathered operands and primitives by shape. The engine runs every forward
-// pass on its one loop thread, so this is built once and reused by every layer and step.
+// Per thread: gathered operands and primitives by shape, built once and reused by every layer and
+// step (the engine's loop thread and its OpenMP workers are long-lived).
 struct Workspace {
-  AlignedBuffer q, k, v, s, p, o;  // grown on demand
+  std::optional<dnnl::stream> stream;  // a stream per thread: streams are not shared across threads
+  AlignedBuffer q, k, v, s, p, o;      // grown on demand
   std::vector<float> inv_sum;
   // (dtype, head_dim, rows, keys) -> primitives. Prompt lengths vary without bound, so the map is
   // cleared when it grows past kMaxShapes (oneDNN's own primitive cache still makes a rebuild of
@@ -97,9 +102,13 @@ inline void CopyElements(void* dst, int64_t dst_offset, const void* src, int64_t
 
 }  // namespace
 
-absl::Status MatmulAttention(const float* q, int64_t q_stride, int64_t num_heads,
-                             const AttentionSequence& s, const KvLayerView& cache, float scale,
-                             DType out_type, void* out, int64_t out_stride) {
+namespace {
+
+// One kv head's attention for the chunk, on the calling thread's workspace and stream (run inside
+// the head-parallel region below, oneDNN executes single-threaded; alone, on the whole team).
+void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const AttentionSequence& s,
+                const KvLayerView& cache, float scale, DType out_type, void* out,
+                int64_t out_stride, int64_t h, Workspace& w) {
   const DType type = cache.dtype;
   const size_t es = DTypeSize(type);
   const int64_t hd = cache.head_dim;
@@ -108,10 +117,6 @@ absl::Status MatmulAttention(const float* q, int64_t q_stride, int64_t num_heads
   const int64_t tokens = s.num_rows;
   const int64_t rows = tokens * group;  // query rows of one kv head: (token, head in group)
   const int64_t keys = s.past + tokens;
-  // A reference taken here, on the calling thread: inside the parallel regions below a
-  // thread_local would name each OpenMP worker's own (empty) workspace.
-  thread_local Workspace thread_workspace;
-  Workspace& w = thread_workspace;
   Reserve(w.q, static_cast<size_t>(rows * hd) * es);
   Reserve(w.k, static_cast<size_t>(keys * hd) * es);
   Reserve(w.v, static_cast<size_t>(keys * hd) * es);
@@ -120,62 +125,80 @@ absl::Status MatmulAttention(const float* q, int64_t q_stride, int64_t num_heads
   Reserve(w.s, static_cast<size_t>(panel_rows_max * keys) * sizeof(float));
   Reserve(w.p, static_cast<size_t>(panel_rows_max * keys) * es);
   w.inv_sum.resize(static_cast<size_t>(rows));
-  const int64_t key_blocks = (keys + bs - 1) / bs;
+  if (!w.stream.has_value()) w.stream.emplace(CpuEngine());
+  dnnl::stream& stream = *w.stream;
 
-  try {
-    for (int64_t h = 0; h < cache.num_kv_heads; ++h) {
-      // Gather this kv head's group of query heads, token-major, and its K and V out of the paged
-      // cache (one slab of block_size rows per block).
-#pragma omp parallel for
-      for (int64_t t = 0; t < tokens; ++t) {
-        StoreAs(type, q + (s.first_row + t) * q_stride + h * group * hd, group * hd, w.q.data(),
-                t * group * hd);
-      }
-#pragma omp parallel for
-      for (int64_t lb = 0; lb < key_blocks; ++lb) {
-        const int64_t src = ((s.block_table[lb] * cache.num_kv_heads + h) * bs) * hd;
-        const int64_t n = std::min(bs, keys - lb * bs);
-        CopyElements(w.k.data(), lb * bs * hd, cache.k, src, n * hd, es);
-        CopyElements(w.v.data(), lb * bs * hd, cache.v, src, n * hd, es);
-      }
-      for (int64_t t0 = 0; t0 < tokens; t0 += kPanelTokens) {
-        const int64_t t1 = std::min(tokens, t0 + kPanelTokens);
-        const int64_t panel_rows = (t1 - t0) * group;
-        const int64_t panel_keys = s.past + t1;  // what the panel's last token sees
-        const PanelPrimitives& p = PrimitivesFor(w, type, hd, panel_rows, panel_keys);
-        char* q_panel = static_cast<char*>(w.q.data()) + static_cast<size_t>(t0 * group * hd) * es;
-        dnnl::memory q_mem(p.q, CpuEngine(), q_panel), kt_mem(p.kt, CpuEngine(), w.k.data());
-        dnnl::memory s_mem(p.s, CpuEngine(), w.s.data()), p_mem(p.p, CpuEngine(), w.p.data());
-        dnnl::memory v_mem(p.v, CpuEngine(), w.v.data());
-        dnnl::memory o_mem(p.o, CpuEngine(), w.o.as<float>() + t0 * group * hd);
-        p.qk.execute(CpuStream(),
-                     {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, kt_mem}, {DNNL_ARG_DST, s_mem}});
-        CpuStream().wait();
-        float* scores = w.s.as<float>();
-#pragma omp parallel for schedule(static, 16)
-        for (int64_t r = 0; r < panel_rows; ++r) {
-          const int64_t visible = s.past + t0 + r / group + 1;
-          w.inv_sum[static_cast<size_t>(t0 * group + r)] =
-              CausalSoftmaxRow(scores + r * panel_keys, panel_keys, visible, scale, type,
-                               w.p.data(), r * panel_keys);
-        }
-        p.pv.execute(CpuStream(),
-                     {{DNNL_ARG_SRC, p_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, o_mem}});
-        CpuStream().wait();
-      }
-      float* o = w.o.as<float>();
-#pragma omp parallel for
-      for (int64_t r = 0; r < rows; ++r) {
-        float* row = o + r * hd;
-        const float inv = w.inv_sum[static_cast<size_t>(r)];
-        for (int64_t d = 0; d < hd; ++d) row[d] *= inv;
-        const int64_t t = r / group, g = r % group;
-        StoreAs(out_type, row, hd, out, (s.first_row + t) * out_stride + (h * group + g) * hd);
-      }
+  // Gather this kv head's group of query heads, token-major, and its K and V out of the paged
+  // cache (one slab of block_size rows per block).
+  for (int64_t t = 0; t < tokens; ++t) {
+    StoreAs(type, q + (s.first_row + t) * q_stride + h * group * hd, group * hd, w.q.data(),
+            t * group * hd);
+  }
+  for (int64_t lb = 0, key_blocks = (keys + bs - 1) / bs; lb < key_blocks; ++lb) {
+    const int64_t src = ((s.block_table[lb] * cache.num_kv_heads + h) * bs) * hd;
+    const int64_t n = std::min(bs, keys - lb * bs);
+    CopyElements(w.k.data(), lb * bs * hd, cache.k, src, n * hd, es);
+    CopyElements(w.v.data(), lb * bs * hd, cache.v, src, n * hd, es);
+  }
+  for (int64_t t0 = 0; t0 < tokens; t0 += kPanelTokens) {
+    const int64_t t1 = std::min(tokens, t0 + kPanelTokens);
+    const int64_t panel_rows = (t1 - t0) * group;
+    const int64_t panel_keys = s.past + t1;  // what the panel's last token sees
+    const PanelPrimitives& p = PrimitivesFor(w, type, hd, panel_rows, panel_keys);
+    char* q_panel = static_cast<char*>(w.q.data()) + static_cast<size_t>(t0 * group * hd) * es;
+    dnnl::memory q_mem(p.q, CpuEngine(), q_panel), kt_mem(p.kt, CpuEngine(), w.k.data());
+    dnnl::memory s_mem(p.s, CpuEngine(), w.s.data()), p_mem(p.p, CpuEngine(), w.p.data());
+    dnnl::memory v_mem(p.v, CpuEngine(), w.v.data());
+    dnnl::memory o_mem(p.o, CpuEngine(), w.o.as<float>() + t0 * group * hd);
+    p.qk.execute(stream,
+                 {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, kt_mem}, {DNNL_ARG_DST, s_mem}});
+    stream.wait();
+    float* scores = w.s.as<float>();
+    for (int64_t r = 0; r < panel_rows; ++r) {
+      const int64_t visible = s.past + t0 + r / group + 1;
+      w.inv_sum[static_cast<size_t>(t0 * group + r)] = CausalSoftmaxRow(
+          scores + r * panel_keys, panel_keys, visible, scale, type, w.p.data(), r * panel_keys);
     }
-  } catch (const dnnl::error& e) {
-    return absl::InternalError(absl::StrCat("oneDNN attention (", tokens, " rows, ", keys,
-                                            " keys, head_dim ", hd, "): ", e.what()));
+    p.pv.execute(stream, {{DNNL_ARG_SRC, p_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, o_mem}});
+    stream.wait();
+  }
+  float* o = w.o.as<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = o + r * hd;
+    const float inv = w.inv_sum[static_cast<size_t>(r)];
+    for (int64_t d = 0; d < hd; ++d) row[d] *= inv;
+    const int64_t t = r / group, g = r % group;
+    StoreAs(out_type, row, hd, out, (s.first_row + t) * out_stride + (h * group + g) * hd);
+  }
+}
+
+}  // namespace
+
+absl::Status MatmulAttention(const float* q, int64_t q_stride, int64_t num_heads,
+                             const AttentionSequence& s, const KvLayerView& cache, float scale,
+                             DType out_type, void* out, int64_t out_stride) {
+  // kv heads are independent: one parallel region for the layer, each thread taking whole heads
+  // with its own workspace and stream (thread_local inside the region is the worker's own), is far
+  // cheaper at prompt sizes than parallelizing each small matmul, gather and softmax in turn.
+  std::atomic<bool> failed{false};
+  std::string error;
+#pragma omp parallel for schedule(dynamic, 1) if (cache.num_kv_heads > 1)
+  for (int64_t h = 0; h < cache.num_kv_heads; ++h) {
+    thread_local Workspace workspace;
+    try {
+      if (!failed.load()) {
+        AttendHead(q, q_stride, num_heads, s, cache, scale, out_type, out, out_stride, h,
+                   workspace);
+      }
+    } catch (const std::exception& e) {  // oneDNN errors, or bad_alloc of a workspace
+#pragma omp critical(ember_matmul_attention_error)
+      if (!failed.exchange(true)) error = e.what();
+    }
+  }
+  if (failed.load()) {
+    return absl::InternalError(absl::StrCat("oneDNN attention (", s.num_rows, " rows, ",
+                                            s.past + s.num_rows, " keys, head_dim ", cache.head_dim,
+                                            "): ", error));
   }
   return absl::OkStatus();
 }
