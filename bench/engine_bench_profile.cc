@@ -1,5 +1,5 @@
-// ember_engine_bench_profile: where a forward step's time goes. Runs a timed copy of
-// DecoderModel::Forward (bench/engine_bench_forward.h) for a long-prompt prefill and for B
+// ember_engine_bench_profile: where a forward step's time goes. Runs DecoderModel::Forward with
+// its per-kernel timers on (core/model/forward_profile.h) for a long-prompt prefill and for B
 // sequences decoding together, and prints per-kernel milliseconds per step beside what oneDNN alone
 // needs for the same matmuls (weights streaming from DRAM, measured in the same run).
 //
@@ -22,10 +22,11 @@
 #include "absl/strings/str_split.h"
 #include "bench/engine_bench_costs.h"
 #include "bench/engine_bench_experiments.h"
-#include "bench/engine_bench_forward.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
 #include "core/kernels/threads.h"
+#include "core/model/decoder_model.h"
+#include "core/model/forward_profile.h"
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute dtype: f32 or bf16");
@@ -143,9 +144,11 @@ absl::Status Run() {
   const int64_t steps = absl::GetFlag(FLAGS_decode_steps);
   const int64_t prompt = absl::GetFlag(FLAGS_prompt_tokens);
 
-  auto decoder_or = ProfiledDecoder::Load(dir, compute);
+  DecoderModelOptions model_options;
+  model_options.compute = compute;
+  auto decoder_or = DecoderModel::Load(dir, model_options);
   if (!decoder_or.ok()) return decoder_or.status();
-  ProfiledDecoder& decoder = **decoder_or;
+  DecoderModel& decoder = **decoder_or;
   const ModelConfig& config = decoder.config();
   const int64_t vocab = config.vocab_size;
   auto costs = ComputeModelCosts(config, compute);
@@ -170,11 +173,11 @@ absl::Status Run() {
     ForwardProfile first;
     std::vector<ForwardProfile> profiles(
         static_cast<size_t>(std::max(absl::GetFlag(FLAGS_prefill_runs), 1)));
-    if (absl::Status s = decoder.Forward({&step, 1}, cache, logits.data(), first); !s.ok()) {
+    if (absl::Status s = decoder.Forward({&step, 1}, cache, logits.data(), &first); !s.ok()) {
       return s;
     }
     for (ForwardProfile& profile : profiles) {
-      if (absl::Status s = decoder.Forward({&step, 1}, cache, logits.data(), profile); !s.ok()) {
+      if (absl::Status s = decoder.Forward({&step, 1}, cache, logits.data(), &profile); !s.ok()) {
         return s;
       }
     }
@@ -200,7 +203,7 @@ absl::Status Run() {
     for (size_t s = 0; s < n; ++s) seq_steps[s] = {prompts[s], 0, tables[s], true};
     ForwardProfile ignored, first;
     std::vector<ForwardProfile> profiles(static_cast<size_t>(steps));
-    if (absl::Status s = decoder.Forward(seq_steps, cache, logits.data(), ignored); !s.ok()) {
+    if (absl::Status s = decoder.Forward(seq_steps, cache, logits.data(), &ignored); !s.ok()) {
       return s;
     }
     int64_t past = prompt;
@@ -211,7 +214,7 @@ absl::Status Run() {
       }
       ForwardProfile& target =
           i == 0 ? first : (i == 1 ? ignored : profiles[static_cast<size_t>(i - 2)]);
-      if (absl::Status s = decoder.Forward(seq_steps, cache, logits.data(), target); !s.ok()) {
+      if (absl::Status s = decoder.Forward(seq_steps, cache, logits.data(), &target); !s.ok()) {
         return s;
       }
     }

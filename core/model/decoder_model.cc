@@ -1,6 +1,7 @@
 #include "core/model/decoder_model.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
@@ -133,8 +134,21 @@ void DecoderModel::Embed(absl::Span<const SequenceStep> steps) {
 }
 
 absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache& cache,
-                                   float* logits) {
+                                   float* logits, ForwardProfile* profile) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status = ForwardSteps(steps, cache, logits, profile);
+  if (profile != nullptr) {
+    profile->total_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ++profile->steps;
+  }
+  return status;
+}
+
+absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, KvCache& cache,
+                                        float* logits, ForwardProfile* profile) {
   const ModelConfig& c = config_;
+  ScopedOpTimer setup(profile, ForwardOp::kSetup);
   int64_t rows = 0;
   for (const SequenceStep& s : steps) {
     if (s.tokens.empty()) return absl::InvalidArgumentError("forward step with no tokens");
@@ -172,7 +186,11 @@ absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache
       positions_[row] = static_cast<int32_t>(s.past + static_cast<int64_t>(i));
     }
   }
-  Embed(steps);
+  setup.Stop();
+  {
+    ScopedOpTimer timer(profile, ForwardOp::kEmbed);
+    Embed(steps);
+  }
 
   const DType compute = weights_.compute;
   const bool rms = c.norm == NormKind::kRmsNorm;
@@ -194,31 +212,59 @@ absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache
   for (int64_t l = 0; l < c.num_layers; ++l) {
     DecoderLayerWeights& layer = weights_.layers[static_cast<size_t>(l)];
     const KvLayerView kv = cache.layer(l);
-    norm(layer.attn_norm, x, rows, normed_.data());
-    RETURN_IF_ERROR(layer.qkv->Forward(normed_.data(), rows, qkv));
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kNorm);
+      norm(layer.attn_norm, x, rows, normed_.data());
+    }
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kQkv);
+      RETURN_IF_ERROR(layer.qkv->Forward(normed_.data(), rows, qkv));
+    }
     if (rope_ != nullptr) {
+      ScopedOpTimer timer(profile, ForwardOp::kRope);
       ApplyRope(qkv, rows, qkv_width, c.num_heads, positions_.data(), *rope_);
       ApplyRope(qkv + q_width, rows, qkv_width, c.num_kv_heads, positions_.data(), *rope_);
     }
-    StoreKv(qkv + q_width, qkv + q_width + kv_width, qkv_width, attn_seqs, kv);
-    RETURN_IF_ERROR(PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute,
-                                   attention_.data(), q_width));
-    RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), rows, x, /*accumulate=*/true));
-    norm(layer.mlp_norm, x, rows, normed_.data());
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kStoreKv);
+      StoreKv(qkv + q_width, qkv + q_width + kv_width, qkv_width, attn_seqs, kv);
+    }
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kAttention);
+      RETURN_IF_ERROR(PagedAttention(qkv, qkv_width, c.num_heads, attn_seqs, kv, scale, compute,
+                                     attention_.data(), q_width));
+    }
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kAttnOut);
+      RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), rows, x, /*accumulate=*/true));
+    }
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kNorm);
+      norm(layer.mlp_norm, x, rows, normed_.data());
+    }
     float* mlp = mlp_.as<float>();
-    RETURN_IF_ERROR(layer.mlp_in->Forward(normed_.data(), rows, mlp));
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kMlpIn);
+      RETURN_IF_ERROR(layer.mlp_in->Forward(normed_.data(), rows, mlp));
+    }
     const void* activated = mlp;
     if (c.architecture == Architecture::kLlama) {
+      ScopedOpTimer timer(profile, ForwardOp::kActivation);
       SiluMul(mlp, rows, c.intermediate_size, compute, activated_.data());
       activated = activated_.data();
     } else if (compute == DType::kBF16) {
+      ScopedOpTimer timer(profile, ForwardOp::kActivation);
       F32ToBf16(mlp, rows * c.intermediate_size, activated_.as<uint16_t>());
       activated = activated_.data();
     }
-    RETURN_IF_ERROR(layer.mlp_out->Forward(activated, rows, x, /*accumulate=*/true));
+    {
+      ScopedOpTimer timer(profile, ForwardOp::kMlpOut);
+      RETURN_IF_ERROR(layer.mlp_out->Forward(activated, rows, x, /*accumulate=*/true));
+    }
   }
 
   // Final norm and LM head only for the rows that need logits (the last token of each such step).
+  ScopedOpTimer timer(profile, ForwardOp::kLmHead);
   int64_t wanted = 0;
   row = 0;
   float* last_rows = mlp_.as<float>();  // reused: [wanted, hidden] f32

@@ -13,6 +13,7 @@
 #include "absl/types/span.h"
 #include "core/kernels/rope.h"
 #include "core/model/decoder_weights.h"
+#include "core/model/forward_profile.h"
 #include "core/model/kv_cache.h"
 #include "core/model/model_config.h"
 #include "core/tensor/aligned_buffer.h"
@@ -46,7 +47,10 @@ class DecoderModel {
   // step with want_logits, in order, one row of config().vocab_size f32 logits is written to
   // `logits`. INVALID_ARGUMENT for a token id outside the vocabulary or positions past
   // max_context(). Not thread-safe: the engine loop is its only caller.
-  absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits);
+  // `profile`, when given, receives each kernel call's time (forward_profile.h); the engine passes
+  // none.
+  absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
+                       ForwardProfile* profile = nullptr);
 
   const ModelConfig& config() const { return config_; }
   DType compute() const { return weights_.compute; }
@@ -59,6 +63,9 @@ class DecoderModel {
   // Grows the scratch buffers to hold `rows` rows.
   void Reserve(int64_t rows);
   void Embed(absl::Span<const SequenceStep> steps);
+  // Forward without the whole-step timing.
+  absl::Status ForwardSteps(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
+                            ForwardProfile* profile);
 
   const ModelConfig config_;
   DecoderWeights weights_;
