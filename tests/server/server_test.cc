@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -124,42 +126,85 @@ TEST_F(ServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
     grpc::StatusCode code;
     std::string field;
   };
-  const std::vector<Case> cases = {
+  using Sampling = ember::v1::SamplingParameters;
+  // A case that sets one sampling field to `value` and expects it named.
+  auto sampling = [](void (Sampling::*set)(float), float value, const char* field) {
+    return Case{[=](auto& r) { (r.mutable_sampling()->*set)(value); }, grpc::INVALID_ARGUMENT,
+                std::string("sampling.") + field};
+  };
+  constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  std::vector<Case> cases = {
       {[](auto& r) { r.clear_prompt_token_ids(); }, grpc::INVALID_ARGUMENT, "prompt"},
       {[](auto& r) { r.set_prompt("hi"); }, grpc::INVALID_ARGUMENT, "prompt_token_ids"},
       {[](auto& r) { r.set_prompt_token_ids(0, -3); }, grpc::INVALID_ARGUMENT,
        "prompt_token_ids[0]"},
+      {[](auto& r) { r.set_prompt_token_ids(1, 512); }, grpc::INVALID_ARGUMENT,
+       "prompt_token_ids[1]"},  // == vocab size
+      {[](auto& r) { r.set_prompt_token_ids(2, std::numeric_limits<int32_t>::max()); },
+       grpc::INVALID_ARGUMENT, "prompt_token_ids[2]"},
+      {[](auto& r) { r.set_prompt_token_ids(0, std::numeric_limits<int32_t>::min()); },
+       grpc::INVALID_ARGUMENT, "prompt_token_ids[0]"},
+      {[](auto& r) {
+         r.clear_prompt_token_ids();
+         for (int i = 0; i < 300; ++i) r.add_prompt_token_ids(5);
+       },
+       grpc::INVALID_ARGUMENT, "context length"},
       {[](auto& r) { r.set_max_new_tokens(-1); }, grpc::INVALID_ARGUMENT, "max_new_tokens"},
       {[](auto& r) { r.set_max_new_tokens(1 << 30); }, grpc::INVALID_ARGUMENT, "max_new_tokens"},
-      {[](auto& r) { r.mutable_sampling()->set_temperature(-0.5f); }, grpc::INVALID_ARGUMENT,
-       "sampling.temperature"},
-      {[](auto& r) { r.mutable_sampling()->set_temperature(NAN); }, grpc::INVALID_ARGUMENT,
-       "sampling.temperature"},
-      {[](auto& r) { r.mutable_sampling()->set_top_p(1.5f); }, grpc::INVALID_ARGUMENT,
-       "sampling.top_p"},
-      {[](auto& r) { r.mutable_sampling()->set_top_p(0); }, grpc::INVALID_ARGUMENT,
-       "sampling.top_p"},
+      {[](auto& r) { r.set_max_new_tokens(std::numeric_limits<int32_t>::max()); },
+       grpc::INVALID_ARGUMENT, "max_new_tokens"},
+      {[](auto& r) { r.set_max_new_tokens(std::numeric_limits<int32_t>::min()); },
+       grpc::INVALID_ARGUMENT, "max_new_tokens"},
+      sampling(&Sampling::set_temperature, -0.5f, "temperature"),
+      sampling(&Sampling::set_temperature, kNan, "temperature"),
+      sampling(&Sampling::set_temperature, kInf, "temperature"),
+      sampling(&Sampling::set_temperature, -kInf, "temperature"),
+      sampling(&Sampling::set_temperature, 101, "temperature"),
+      sampling(&Sampling::set_top_p, 1.5f, "top_p"),
+      sampling(&Sampling::set_top_p, 0, "top_p"),
+      sampling(&Sampling::set_top_p, -0.1f, "top_p"),
+      sampling(&Sampling::set_top_p, kNan, "top_p"),
+      sampling(&Sampling::set_top_p, kInf, "top_p"),
+      sampling(&Sampling::set_min_p, 2, "min_p"),
+      sampling(&Sampling::set_min_p, -0.1f, "min_p"),
+      sampling(&Sampling::set_min_p, kNan, "min_p"),
+      sampling(&Sampling::set_min_p, kInf, "min_p"),
+      sampling(&Sampling::set_repetition_penalty, 0, "repetition_penalty"),
+      sampling(&Sampling::set_repetition_penalty, -1, "repetition_penalty"),
+      sampling(&Sampling::set_repetition_penalty, 11, "repetition_penalty"),
+      sampling(&Sampling::set_repetition_penalty, kNan, "repetition_penalty"),
+      sampling(&Sampling::set_repetition_penalty, kInf, "repetition_penalty"),
+      sampling(&Sampling::set_presence_penalty, -3, "presence_penalty"),
+      sampling(&Sampling::set_presence_penalty, 3, "presence_penalty"),
+      sampling(&Sampling::set_presence_penalty, kNan, "presence_penalty"),
+      sampling(&Sampling::set_presence_penalty, kInf, "presence_penalty"),
+      sampling(&Sampling::set_presence_penalty, -kInf, "presence_penalty"),
+      sampling(&Sampling::set_frequency_penalty, -3, "frequency_penalty"),
+      sampling(&Sampling::set_frequency_penalty, 3, "frequency_penalty"),
+      sampling(&Sampling::set_frequency_penalty, kNan, "frequency_penalty"),
+      sampling(&Sampling::set_frequency_penalty, -kInf, "frequency_penalty"),
       {[](auto& r) { r.mutable_sampling()->set_top_k(-1); }, grpc::INVALID_ARGUMENT,
        "sampling.top_k"},
-      {[](auto& r) { r.mutable_sampling()->set_min_p(2); }, grpc::INVALID_ARGUMENT,
-       "sampling.min_p"},
-      {[](auto& r) { r.mutable_sampling()->set_presence_penalty(INFINITY); },
-       grpc::INVALID_ARGUMENT, "sampling.presence_penalty"},
+      {[](auto& r) { r.mutable_sampling()->set_top_k(std::numeric_limits<int32_t>::min()); },
+       grpc::INVALID_ARGUMENT, "sampling.top_k"},
       {[](auto& r) { r.set_top_logprobs(21); }, grpc::INVALID_ARGUMENT, "top_logprobs"},
+      {[](auto& r) { r.set_top_logprobs(-1); }, grpc::INVALID_ARGUMENT, "top_logprobs"},
       {[](auto& r) { r.add_stop(""); }, grpc::INVALID_ARGUMENT, "stop[0]"},
+      {[](auto& r) {
+         r.add_stop("ok");
+         r.add_stop("");
+       },
+       grpc::INVALID_ARGUMENT, "stop[1]"},
       {[](auto& r) {
          for (int i = 0; i < 17; ++i) *r.add_stop() = "x";
        },
        grpc::INVALID_ARGUMENT, "stop"},
       {[](auto& r) { r.add_stop()->assign(300, 'a'); }, grpc::INVALID_ARGUMENT, "stop[0]"},
       {[](auto& r) { r.set_model("no-such-model"); }, grpc::NOT_FOUND, "model"},
-      {[](auto& r) {
-         r.clear_prompt_token_ids();
-         for (int i = 0; i < 300; ++i) r.add_prompt_token_ids(5);
-       },
-       grpc::INVALID_ARGUMENT, "context length"},
       {[](auto& r) { r.set_request_id(std::string(200, 'x')); }, grpc::INVALID_ARGUMENT,
        "request_id"},
+      {[](auto& r) { r.set_request_id("tab\tin id"); }, grpc::INVALID_ARGUMENT, "request_id"},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     ember::v1::GenerateRequest r = GreedyRequest(0);
@@ -173,6 +218,15 @@ TEST_F(ServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
     grpc::ClientContext cs;
     StreamResult streamed = Stream(harness_->stub(), r, &cs);
     EXPECT_EQ(streamed.status.error_code(), cases[i].code) << "stream case " << i;
+  }
+  // A message over --max_receive_message_bytes (4 MiB) is refused by gRPC before any parsing.
+  {
+    ember::v1::GenerateRequest huge = GreedyRequest(0);
+    for (int i = 0; i < (5 << 20) / 2; ++i) huge.add_prompt_token_ids(300);  // 2-byte varints
+    grpc::ClientContext c;
+    ember::v1::GenerateResponse response;
+    EXPECT_EQ(harness_->stub().Generate(&c, huge, &response).error_code(),
+              grpc::RESOURCE_EXHAUSTED);
   }
   // Still serving.
   grpc::ClientContext c;
