@@ -91,7 +91,7 @@ TEST(ServerFaultTest, CancelStormLeavesNothingBehind) {
   RecordProperty("server_cancelled", static_cast<int>(cancelled));
 }
 
-// Twice the capacity (running + waiting) at once: the excess is refused at once with
+// Twice the capacity (running + waiting) in one burst: the excess is refused at once with
 // RESOURCE_EXHAUSTED, the accepted requests all complete with the reference output.
 TEST(ServerFaultTest, OverloadIsRefusedQuicklyAndAcceptedWorkCompletes) {
   ServerOptions options = TestServerOptions();
@@ -132,9 +132,10 @@ TEST(ServerFaultTest, OverloadIsRefusedQuicklyAndAcceptedWorkCompletes) {
       EXPECT_THAT(status[i].error_message(), ::testing::HasSubstr("queue is full"));
     }
   }
-  // At least the capacity is served; the rest is refused (how many depends on how fast the
-  // first requests finish while the others arrive).
-  EXPECT_GE(ok, 8);
+  // A burst is admitted only through the waiting queue (the loop moves requests to running at its
+  // next step), so at least max_waiting are served; how many more depends on how the arrivals
+  // interleave with steps. The rest is refused.
+  EXPECT_GE(ok, 4);
   ASSERT_FALSE(rejection_ms.empty());
   std::sort(rejection_ms.begin(), rejection_ms.end());
   // Refusals do not wait for the engine: the slowest refusal beats the fastest accepted request
