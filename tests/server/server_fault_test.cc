@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -13,6 +14,8 @@
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_fixture.h"
 #include "tests/test_util/http_get.h"
@@ -144,6 +147,52 @@ TEST(ServerFaultTest, OverloadIsRefusedQuicklyAndAcceptedWorkCompletes) {
       << "slowest refusal";
   RecordProperty("rejections", static_cast<int>(rejection_ms.size()));
   RecordProperty("slowest_rejection_ms", std::to_string(rejection_ms.back()));
+  ExpectIdleAndServing(h);
+}
+
+// Hundreds of idle connections, and a client configured to keepalive-ping far more often than the
+// server permits without calls (10 s): neither stops service for anyone. (gRPC's own client
+// throttles the pings, so this is not a raw ping flood: a raw HTTP/2 flood needs its own client.)
+TEST(ServerFaultTest, IdleConnectionsAndAggressiveKeepaliveDoNotStopService) {
+  ServerHarness h;
+  const std::string target = "127.0.0.1:" + std::to_string(h.server().grpc_port());
+  std::vector<std::shared_ptr<grpc::Channel>> idle;
+  for (int i = 0; i < 200; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("ember.test.unique", i);  // a distinct channel (and connection) each
+    idle.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    ASSERT_TRUE(
+        idle.back()->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)))
+        << "connection " << i;
+  }
+  grpc::ChannelArguments pinging;
+  pinging.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20);
+  pinging.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 1000);
+  pinging.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  pinging.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  pinging.SetInt("ember.test.unique", -1);
+  auto flood = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), pinging);
+  ASSERT_TRUE(flood->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10)));
+  absl::SleepFor(absl::Milliseconds(500));
+  // The pinging client is served (after a reconnect if the server sent it GOAWAY); everyone else
+  // never noticed.
+  auto flood_stub = ember::v1::Generation::NewStub(flood);
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ember::v1::GenerateResponse response;
+    grpc::Status s = flood_stub->Generate(&c, GreedyRequest(0, 2), &response);
+    if (s.ok()) break;
+    EXPECT_EQ(s.error_code(), grpc::UNAVAILABLE) << s.error_message();
+  }
+  for (int i = 0; i < 200; i += 50) {
+    auto stub = ember::v1::Generation::NewStub(idle[static_cast<size_t>(i)]);
+    grpc::ClientContext c;
+    ember::v1::GenerateResponse response;
+    ASSERT_TRUE(stub->Generate(&c, GreedyRequest(1), &response).ok()) << "idle connection " << i;
+    EXPECT_EQ(std::vector<int32_t>(response.token_ids().begin(), response.token_ids().end()),
+              ReferenceGreedy(1));
+  }
   ExpectIdleAndServing(h);
 }
 
