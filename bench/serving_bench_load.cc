@@ -1,14 +1,11 @@
 #include "bench/serving_bench_load.h"
 
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "client/cli/bench_runner.h"
 
@@ -122,17 +119,10 @@ absl::StatusOr<LoadResult> RunInProcessLoad(Engine& engine, const LoadSpec& spec
   const int workers = std::min(spec.clients, spec.requests);
   // As in the gRPC runner: each worker keeps its own figures, merged after the join.
   std::vector<LoadResult> partial(workers);
-  std::atomic<int> next{0};
-  std::vector<std::thread> threads;
   const SteadyClock::time_point start = SteadyClock::now();
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      for (int i = next.fetch_add(1); i < spec.requests; i = next.fetch_add(1)) {
-        RunOneInProcess(engine, spec, i, partial[w]);
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  client::RunClosedLoop(workers, spec.requests, [&](int worker, int index) {
+    RunOneInProcess(engine, spec, index, partial[worker]);
+  });
   LoadResult result;
   result.path = "in-process";
   result.clients = spec.clients;

@@ -40,6 +40,38 @@ FinishReason CancelReason(const grpc::CallbackServerContext* context) {
                                                                        : FinishReason::kCancelled;
 }
 
+// The race between Submit returning (on the RPC's thread) and gRPC's OnCancel (on any thread),
+// resolved the same way by both reactors. Lives in the reactor's shared state, under its mutex.
+struct SubmitHandshake {
+  bool started = false;         // Submit returned
+  bool cancel_pending = false;  // OnCancel came before Submit returned
+  RequestId id = 0;
+};
+
+// After Submit returned `id`: records it; true when a cancel came first and must be sent now.
+template <typename State>
+bool RecordSubmitted(State& state, RequestId id) {
+  absl::MutexLock lock(&state.mu);
+  state.submit.id = id;
+  state.submit.started = true;
+  return state.submit.cancel_pending;
+}
+
+// OnCancel: cancels the engine request, or leaves the cancel for RecordSubmitted to report.
+template <typename State>
+void ForwardCancel(State& state, Engine& engine, const grpc::CallbackServerContext* context) {
+  RequestId id = 0;
+  {
+    absl::MutexLock lock(&state.mu);
+    if (!state.submit.started) {
+      state.submit.cancel_pending = true;
+      return;
+    }
+    id = state.submit.id;
+  }
+  engine.Cancel(id, CancelReason(context));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unary Generate.
 
@@ -49,11 +81,9 @@ class UnaryGenerateReactor;
 struct UnaryState {
   absl::Mutex mu;
   UnaryGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;  // null once the RPC is done
-  bool started ABSL_GUARDED_BY(mu) = false;                     // Submit returned
-  bool final_pending ABSL_GUARDED_BY(mu) = false;   // final event came before Submit returned
-  bool cancel_pending ABSL_GUARDED_BY(mu) = false;  // OnCancel came before Submit returned
-  RequestId id ABSL_GUARDED_BY(mu) = 0;
-  std::string text;  // engine thread only until the final event
+  SubmitHandshake submit ABSL_GUARDED_BY(mu);
+  bool final_pending ABSL_GUARDED_BY(mu) = false;  // final event came before Submit returned
+  std::string text;                                // engine thread only until the final event
   std::vector<int32_t> tokens;
   google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs> logprobs;
   GenerationEvent final_event;
@@ -89,7 +119,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
       UnaryGenerateReactor* reactor;
       {
         absl::MutexLock lock(&state->mu);
-        if (!state->started) {
+        if (!state->submit.started) {
           state->final_pending = true;
           return;
         }
@@ -103,30 +133,18 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
       Finish(status);
       return;
     }
-    bool complete_now, cancel_now;
+    // The final event may have come before Submit returned: the reactor completes it then.
+    const bool cancel_now = RecordSubmitted(*state_, *id);
+    bool complete_now;
     {
       absl::MutexLock lock(&state_->mu);
-      state_->id = *id;
-      state_->started = true;
       complete_now = state_->final_pending;
-      cancel_now = state_->cancel_pending;
     }
     if (cancel_now) engine_->Cancel(*id, CancelReason(context_));
     if (complete_now) Complete();
   }
 
-  void OnCancel() override {
-    RequestId id = 0;
-    {
-      absl::MutexLock lock(&state_->mu);
-      if (!state_->started) {
-        state_->cancel_pending = true;
-        return;
-      }
-      id = state_->id;
-    }
-    engine_->Cancel(id, CancelReason(context_));
-  }
+  void OnCancel() override { ForwardCancel(*state_, *engine_, context_); }
 
   void OnDone() override {
     {
@@ -153,7 +171,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     RequestId id;
     {
       absl::MutexLock lock(&state_->mu);
-      id = state_->id;
+      id = state_->submit.id;
     }
     if (log_requests_) LogRequest("Generate", id, client_id_, status, e.finish_reason, e.timings);
     Finish(status);
@@ -178,9 +196,7 @@ class StreamGenerateReactor;
 struct StreamState {
   absl::Mutex mu;
   StreamGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
-  bool started ABSL_GUARDED_BY(mu) = false;
-  bool cancel_pending ABSL_GUARDED_BY(mu) = false;
-  RequestId id ABSL_GUARDED_BY(mu) = 0;
+  SubmitHandshake submit ABSL_GUARDED_BY(mu);
   // Messages not yet written; the front one is being written when write_in_flight. Messages that
   // queue behind it are coalesced into one, so a slow reader costs bytes, not message count.
   std::deque<ember::v1::GenerateStreamResponse> pending ABSL_GUARDED_BY(mu);
@@ -230,29 +246,11 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       Finish(status);
       return;
     }
-    bool cancel_now;
-    {
-      absl::MutexLock lock(&state_->mu);
-      state_->id = *id;
-      state_->started = true;
-      cancel_now = state_->cancel_pending;
-    }
-    if (cancel_now) engine_->Cancel(*id, CancelReason(context_));
+    if (RecordSubmitted(*state_, *id)) engine_->Cancel(*id, CancelReason(context_));
     Pump(state_);
   }
 
-  void OnCancel() override {
-    RequestId id = 0;
-    {
-      absl::MutexLock lock(&state_->mu);
-      if (!state_->started) {
-        state_->cancel_pending = true;
-        return;
-      }
-      id = state_->id;
-    }
-    engine_->Cancel(id, CancelReason(context_));
-  }
+  void OnCancel() override { ForwardCancel(*state_, *engine_, context_); }
 
   void OnWriteDone(bool ok) override {
     {
@@ -307,7 +305,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
         if (!e.finished && !state->slow_reader && state->pending_bytes > cap) {
           state->slow_reader = true;
           cancel = true;
-          id = state->id;
+          id = state->submit.id;
         }
       }
       if (e.finished) {
@@ -339,7 +337,8 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     {
       absl::MutexLock lock(&state->mu);
       reactor = state->reactor;
-      if (reactor == nullptr || !state->started || state->finished || state->write_in_flight) {
+      if (reactor == nullptr || !state->submit.started || state->finished ||
+          state->write_in_flight) {
         return;
       }
       if (!state->pending.empty() && !state->writes_broken) {
@@ -364,7 +363,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     RequestTimings timings;
     {
       absl::MutexLock lock(&state_->mu);
-      id = state_->id;
+      id = state_->submit.id;
       reason = state_->reason;
       timings = state_->timings;
     }

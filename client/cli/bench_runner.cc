@@ -68,6 +68,18 @@ void Merge(BenchResult& into, BenchResult& from) {
 
 }  // namespace
 
+void RunClosedLoop(int workers, int requests, absl::FunctionRef<void(int, int)> run) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(workers));
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = next.fetch_add(1); i < requests; i = next.fetch_add(1)) run(w, i);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+}
+
 absl::StatusOr<BenchResult> RunBench(const EmberClient& client, const BenchOptions& options) {
   if (options.requests < 1) {
     return absl::InvalidArgumentError(
@@ -82,21 +94,12 @@ absl::StatusOr<BenchResult> RunBench(const EmberClient& client, const BenchOptio
   }
   const int workers = std::min(options.concurrency, options.requests);
 
-  // Each worker takes the next request index until none is left and keeps its own result, so the
-  // hot path takes no lock; results are merged after the join.
-  std::atomic<int> next{0};
+  // Each worker keeps its own result, so the hot path takes no lock; results are merged after.
   std::vector<BenchResult> partial(workers);
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
   const Clock::time_point start = Clock::now();
-  for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      for (int i = next.fetch_add(1); i < options.requests; i = next.fetch_add(1)) {
-        RunOneRequest(client, options, i, partial[w]);
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  RunClosedLoop(workers, options.requests, [&](int worker, int index) {
+    RunOneRequest(client, options, index, partial[worker]);
+  });
   const Clock::time_point end = Clock::now();
 
   BenchResult result;

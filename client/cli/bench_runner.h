@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,6 +45,10 @@ struct BenchResult {
   std::map<absl::StatusCode, int64_t> errors;
   std::map<absl::StatusCode, std::string> first_error;
 };
+
+// The closed loop both benchmarks use: `workers` threads, each taking the next request index in
+// [0, requests) until none is left and calling `run(worker, index)`; returns when all are done.
+void RunClosedLoop(int workers, int requests, absl::FunctionRef<void(int, int)> run);
 
 // Runs the benchmark; fails only on invalid options (a failed request is counted, not returned).
 absl::StatusOr<BenchResult> RunBench(const EmberClient& client, const BenchOptions& options);

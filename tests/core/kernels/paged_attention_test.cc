@@ -110,28 +110,29 @@ void RunCase(DType cache_type, int64_t num_heads, int64_t num_kv_heads, int64_t 
 }
 
 TEST(PagedAttentionTest, MixedPrefillAndDecodeMultiHeadF32) {
-  RunCase(DType::kF32, 4, 4, 16, 4, {{0, 7}, {5, 1}, {13, 1}, {3, 6}});
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kF32, 4, 4, 16, 4, {{0, 7}, {5, 1}, {13, 1}, {3, 6}}));
 }
 
 TEST(PagedAttentionTest, GroupedQueryHeadsF32) {
-  RunCase(DType::kF32, 8, 2, 8, 16, {{0, 20}, {31, 1}, {16, 1}, {0, 1}});
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kF32, 8, 2, 8, 16, {{0, 20}, {31, 1}, {16, 1}, {0, 1}}));
 }
 
 TEST(PagedAttentionTest, Bf16CacheMatchesReferenceOnRoundedValues) {
-  RunCase(DType::kBF16, 4, 2, 32, 8, {{9, 3}, {0, 12}, {40, 1}});
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kBF16, 4, 2, 32, 8, {{9, 3}, {0, 12}, {40, 1}}));
 }
 
 // Prompt chunks longer than the kernel's 16-row query blocks, starting mid-block, over several
 // cache blocks, with a head size that is no multiple of a vector width.
 TEST(PagedAttentionTest, LongChunksAcrossBlocksOddHeadSize) {
-  RunCase(DType::kF32, 6, 3, 20, 16, {{5, 40}, {47, 1}, {0, 33}, {16, 17}});
-  RunCase(DType::kBF16, 6, 2, 20, 8, {{3, 37}, {70, 1}});
+  ASSERT_NO_FATAL_FAILURE(
+      RunCase(DType::kF32, 6, 3, 20, 16, {{5, 40}, {47, 1}, {0, 33}, {16, 17}}));
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kBF16, 6, 2, 20, 8, {{3, 37}, {70, 1}}));
 }
 
 // Chunks of several 128-token panels (the matmul path), after a cached past, beside decodes.
 TEST(PagedAttentionTest, MultiPanelChunksMatchTheReference) {
-  RunCase(DType::kF32, 8, 2, 64, 16, {{0, 300}, {37, 1}, {100, 140}});
-  RunCase(DType::kBF16, 4, 4, 32, 16, {{21, 200}, {5, 1}});
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kF32, 8, 2, 64, 16, {{0, 300}, {37, 1}, {100, 140}}));
+  ASSERT_NO_FATAL_FAILURE(RunCase(DType::kBF16, 4, 4, 32, 16, {{21, 200}, {5, 1}}));
 }
 
 }  // namespace
