@@ -8,6 +8,9 @@ BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libdnnl-dev libabsl-dev prometheus-cpp-dev
+  # Debian builds oneDNN with the OpenCL GPU runtime, so its CMake config requires the OpenCL
+  # headers and loader (only a Recommends of libdnnl-dev, which apt may skip).
+  ocl-icd-opencl-dev
   nlohmann-json3-dev libsentencepiece-dev libpcre2-dev
 )
 TEST_PACKAGES=(
@@ -18,6 +21,9 @@ TEST_PACKAGES=(
   prometheus python3-yaml docker-compose
   # tests/server/server_security_test: certificates made at test time.
   openssl
+  # fuzz/ (scripts/dev.sh test replays the corpora): clang, its libFuzzer and sanitizer runtimes,
+  # and LLVM's OpenMP runtime (the kernels' OpenMP under clang).
+  clang libclang-rt-dev libomp-dev
 )
 
 want=("${BUILD_PACKAGES[@]}")

@@ -79,6 +79,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
                      " tokens but config.json vocab_size is ", model->config().vocab_size));
   }
   ASSIGN_OR_RETURN(GenerationConfig generation, LoadGenerationConfig(options.model_dir));
+  const absl::Time prepare_start = absl::Now();
+  RETURN_IF_ERROR(model->PrepareShapes(options.max_tokens_per_step, options.max_running));
+  EMBER_LOG(INFO) << "prepared " << model->primitives_created()
+                  << " matmul primitives for steps of up to " << options.max_tokens_per_step
+                  << " tokens in " << absl::FormatDuration(absl::Now() - prepare_start);
   std::vector<int32_t> eos = ResolveEosTokenIds(model->config(), generation);
 
   const DType kv_type = model->compute();

@@ -3,11 +3,23 @@
 #ifndef EMBER_CORE_KERNELS_THREADS_H_
 #define EMBER_CORE_KERNELS_THREADS_H_
 
+#include <string>
+
 namespace ember {
 
 // Sets the number of threads each kernel called FROM THIS THREAD may use (OpenMP keeps the setting
-// per thread: the engine loop calls this on its own thread). 0 or negative means all online cores.
+// per thread: the engine loop calls this on its own thread). 0 or negative means
+// DefaultIntraOpThreads().
 void SetIntraOpThreads(int threads);
+
+// OMP_NUM_THREADS when set; else the CPUs this process may use: its affinity mask (taskset, a
+// cpuset) capped by a cgroup v2 CPU quota (a Kubernetes CPU limit), so a container limited to 2
+// CPUs on a 64-core node runs 2 threads, not 64 that the quota would throttle.
+int DefaultIntraOpThreads();
+
+// The CPU count a cgroup v2 `cpu.max` file allows, rounded up; 0 for "max" (no limit) or
+// unreadable contents. Exposed for tests.
+int CgroupCpuLimit(const std::string& cpu_max_contents);
 
 // The calling thread's current setting (>= 1).
 int IntraOpThreads();

@@ -6,7 +6,9 @@
 #ifndef EMBER_CORE_KERNELS_VECTORIZE_H_
 #define EMBER_CORE_KERNELS_VECTORIZE_H_
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under ThreadSanitizer: an ifunc resolver runs while the dynamic loader relocates the binary,
+// before the TSan runtime is up, and its instrumented prologue crashes there.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define EMBER_VECTORIZED \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

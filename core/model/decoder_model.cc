@@ -1,18 +1,24 @@
 #include "core/model/decoder_model.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/kernels/activation.h"
 #include "core/kernels/convert.h"
 #include "core/kernels/cpu_features.h"
 #include "core/kernels/norm.h"
+#include "core/kernels/onednn/linear.h"
+#include "core/kernels/onednn/matmul_attention.h"
 #include "core/kernels/paged_attention.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoder_weight_plans.h"
@@ -46,7 +52,48 @@ void WarnAboutUnusedTensors(const Checkpoint& checkpoint, const std::vector<std:
                      << (unused.size() > shown ? ", ..." : "");
 }
 
+// Names each checkpoint tensor ExecuteWeightPlan found holding NaN or +-Inf (see
+// WeightPlan::non_finite for why they load anyway).
+void WarnAboutNonFiniteWeights(const Checkpoint& checkpoint,
+                               const std::vector<NonFiniteSource>& found) {
+  if (found.empty()) return;
+  absl::flat_hash_map<const void*, const NonFiniteSource*> by_data;
+  for (const NonFiniteSource& source : found) by_data.emplace(source.data, &source);
+  for (const std::string& name : checkpoint.TensorNames()) {
+    const absl::StatusOr<TensorView> view = checkpoint.Get(name);
+    if (!view.ok() || view->num_bytes == 0) continue;
+    const auto it = by_data.find(view->data);
+    if (it == by_data.end()) continue;
+    EMBER_LOG(WARNING) << checkpoint.dir() << "/" << checkpoint.FileOf(name) << ": tensor \""
+                       << name << "\" holds " << it->second->count
+                       << " non-finite value(s) (NaN or Inf) among its " << it->second->elements
+                       << " elements; loaded as is, but outputs that read them will be NaN";
+  }
+}
+
 size_t ElementBytes(DType type) { return DTypeSize(type); }
+
+// The rotary table holds cos and sin for every position of the context: max_context * head_dim
+// floats, allocated at load. A context whose table alone exceeds physical memory cannot be served;
+// it is refused before anything is read, instead of failing (or swapping) in the allocation.
+absl::Status CheckRopeTableFits(const std::string& model_dir, const ModelConfig& config,
+                                int64_t max_context) {
+  if (config.architecture != Architecture::kLlama) return absl::OkStatus();
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return absl::OkStatus();
+  const double memory = static_cast<double>(pages) * static_cast<double>(page_size);
+  // In double: head_dim and max_context are each < 2^63 but their product need not be.
+  const double table = static_cast<double>(max_context) * static_cast<double>(config.head_dim) *
+                       static_cast<double>(sizeof(float));
+  if (table <= memory) return absl::OkStatus();
+  constexpr double kGiB = 1 << 30;
+  return absl::ResourceExhaustedError(absl::StrFormat(
+      "%s/config.json: a context of %d positions (field 'max_position_embeddings') with head_dim "
+      "%d needs a rotary table of %.1f GiB, more than this machine's %.1f GiB of memory; serve a "
+      "shorter context (EngineOptions::max_context)",
+      model_dir, max_context, config.head_dim, table / kGiB, memory / kGiB));
+}
 
 }  // namespace
 
@@ -60,6 +107,7 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
   }
   int64_t max_context = config.max_context;
   if (options.max_context > 0) max_context = std::min(max_context, options.max_context);
+  RETURN_IF_ERROR(CheckRopeTableFits(model_dir, config, max_context));
 
   ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::Open(model_dir));
   DecoderWeights weights;
@@ -76,6 +124,7 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
   }
   plan->release_source_pages = true;  // every view points into the checkpoint's mappings
   RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights));
+  WarnAboutNonFiniteWeights(*checkpoint, plan->non_finite);
   // The checkpoint is unmapped here: from now on only the packed arena is resident.
   checkpoint.reset();
   auto model = std::unique_ptr<DecoderModel>(
@@ -107,7 +156,55 @@ void DecoderModel::Reserve(int64_t rows) {
   attention_ = AlignedBuffer(r * static_cast<size_t>(c.num_heads * c.head_dim) * compute);
   mlp_ = AlignedBuffer(r * static_cast<size_t>(mlp_width) * sizeof(float));
   activated_ = AlignedBuffer(r * static_cast<size_t>(c.intermediate_size) * compute);
+  for (AlignedBuffer* b : {&residual_, &normed_, &qkv_, &attention_, &mlp_, &activated_}) {
+    std::memset(b->data(), 0, b->size());
+  }
   reserved_rows_ = rows;
+}
+
+absl::Status DecoderModel::PrepareShapes(int64_t max_rows, int64_t max_logit_rows) {
+  if (max_rows <= 0 || max_logit_rows <= 0 || max_logit_rows > max_rows) {
+    return absl::InvalidArgumentError(absl::StrCat("PrepareShapes: need 0 < max_logit_rows (",
+                                                   max_logit_rows, ") <= max_rows (", max_rows,
+                                                   ")"));
+  }
+  Reserve(onednn::Linear::RowClass(max_rows));
+  for (int64_t m : onednn::Linear::RowClassesUpTo(max_rows)) {
+    for (DecoderLayerWeights& layer : weights_.layers) {
+      RETURN_IF_ERROR(layer.qkv->Prepare(m, /*accumulate=*/false));
+      RETURN_IF_ERROR(layer.attn_out->Prepare(m, /*accumulate=*/true));
+      RETURN_IF_ERROR(layer.mlp_in->Prepare(m, /*accumulate=*/false));
+      RETURN_IF_ERROR(layer.mlp_out->Prepare(m, /*accumulate=*/true));
+    }
+  }
+  for (int64_t m : onednn::Linear::RowClassesUpTo(max_logit_rows)) {
+    RETURN_IF_ERROR(weights_.lm_head->Prepare(m, /*accumulate=*/false));
+  }
+  RETURN_IF_ERROR(onednn::PrepareMatmulAttention(
+      weights_.compute, config_.head_dim, config_.num_heads / config_.num_kv_heads, max_context_));
+  const int64_t logit_rows = onednn::Linear::RowClass(max_logit_rows);
+  lm_scratch_ = AlignedBuffer(static_cast<size_t>(logit_rows * config_.vocab_size) * sizeof(float));
+  return absl::OkStatus();
+}
+
+int64_t DecoderModel::primitives_created() const {
+  int64_t n = weights_.lm_head->primitives_created();
+  for (const DecoderLayerWeights& layer : weights_.layers) {
+    n += layer.qkv->primitives_created() + layer.attn_out->primitives_created() +
+         layer.mlp_in->primitives_created() + layer.mlp_out->primitives_created();
+  }
+  return n;
+}
+
+absl::Status DecoderModel::LmHead(int64_t wanted, float* logits) {
+  const int64_t padded = onednn::Linear::RowClass(wanted);
+  if (padded == wanted) return weights_.lm_head->Forward(normed_.data(), wanted, logits);
+  const size_t bytes = static_cast<size_t>(padded * config_.vocab_size) * sizeof(float);
+  if (lm_scratch_.size() < bytes) lm_scratch_ = AlignedBuffer(bytes);
+  RETURN_IF_ERROR(weights_.lm_head->Forward(normed_.data(), padded, lm_scratch_.as<float>()));
+  std::memcpy(logits, lm_scratch_.data(),
+              static_cast<size_t>(wanted * config_.vocab_size) * sizeof(float));
+  return absl::OkStatus();
 }
 
 void DecoderModel::Embed(absl::Span<const SequenceStep> steps) {
@@ -170,7 +267,10 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
     }
     rows += static_cast<int64_t>(s.tokens.size());
   }
-  Reserve(rows);
+  // Projections run on `padded` rows (the rows past `rows` are scratch no one reads), so a step
+  // uses a primitive PrepareShapes made rather than compiling one for its exact size.
+  const int64_t padded = onednn::Linear::RowClass(rows);
+  Reserve(padded);
   std::vector<AttentionSequence> attn_seqs;
   attn_seqs.reserve(steps.size());
   int64_t row = 0;
@@ -218,7 +318,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
     }
     {
       ScopedOpTimer timer(profile, ForwardOp::kQkv);
-      RETURN_IF_ERROR(layer.qkv->Forward(normed_.data(), rows, qkv));
+      RETURN_IF_ERROR(layer.qkv->Forward(normed_.data(), padded, qkv));
     }
     if (rope_ != nullptr) {
       ScopedOpTimer timer(profile, ForwardOp::kRope);
@@ -236,7 +336,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
     }
     {
       ScopedOpTimer timer(profile, ForwardOp::kAttnOut);
-      RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), rows, x, /*accumulate=*/true));
+      RETURN_IF_ERROR(layer.attn_out->Forward(attention_.data(), padded, x, /*accumulate=*/true));
     }
     {
       ScopedOpTimer timer(profile, ForwardOp::kNorm);
@@ -245,7 +345,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
     float* mlp = mlp_.as<float>();
     {
       ScopedOpTimer timer(profile, ForwardOp::kMlpIn);
-      RETURN_IF_ERROR(layer.mlp_in->Forward(normed_.data(), rows, mlp));
+      RETURN_IF_ERROR(layer.mlp_in->Forward(normed_.data(), padded, mlp));
     }
     const void* activated = mlp;
     if (c.architecture == Architecture::kLlama) {
@@ -259,7 +359,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
     }
     {
       ScopedOpTimer timer(profile, ForwardOp::kMlpOut);
-      RETURN_IF_ERROR(layer.mlp_out->Forward(activated, rows, x, /*accumulate=*/true));
+      RETURN_IF_ERROR(layer.mlp_out->Forward(activated, padded, x, /*accumulate=*/true));
     }
   }
 
@@ -276,7 +376,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
   }
   if (wanted == 0) return absl::OkStatus();
   norm(weights_.final_norm, last_rows, wanted, normed_.data());
-  return weights_.lm_head->Forward(normed_.data(), wanted, logits);
+  return LmHead(wanted, logits);
 }
 
 }  // namespace ember

@@ -52,6 +52,14 @@ class DecoderModel {
   absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
                        ForwardProfile* profile = nullptr);
 
+  // Creates every matmul primitive that steps of up to `max_rows` tokens, with up to
+  // `max_logit_rows` rows wanting logits, will use, and the scratch for them, so Forward never
+  // creates one (each is a JIT compile of a few milliseconds). Forward pads its activations to
+  // the row classes of onednn::Linear::RowClass. The engine calls this once, before serving.
+  absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows);
+  // Matmul primitives created so far, over every projection (tests: none appear after Prepare).
+  int64_t primitives_created() const;
+
   const ModelConfig& config() const { return config_; }
   DType compute() const { return weights_.compute; }
   int64_t max_context() const { return max_context_; }
@@ -60,8 +68,12 @@ class DecoderModel {
  private:
   DecoderModel(ModelConfig config, DecoderWeights weights, int64_t max_context);
 
-  // Grows the scratch buffers to hold `rows` rows.
+  // Grows the scratch buffers to hold `rows` rows; new buffers are zeroed, so the padding rows a
+  // row class adds only ever hold finite values.
   void Reserve(int64_t rows);
+  // The LM head over `wanted` normed rows into `logits` ([wanted, vocab]), through lm_scratch_
+  // when the row class pads it (the caller's logits hold exactly `wanted` rows).
+  absl::Status LmHead(int64_t wanted, float* logits);
   void Embed(absl::Span<const SequenceStep> steps);
   // Forward without the whole-step timing.
   absl::Status ForwardSteps(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
@@ -82,6 +94,7 @@ class DecoderModel {
   AlignedBuffer attention_;         // [rows, heads * head_dim] compute
   AlignedBuffer mlp_;               // [rows, intermediate or 2 * intermediate] f32
   AlignedBuffer activated_;         // [rows, intermediate] compute
+  AlignedBuffer lm_scratch_;        // [RowClass(logit rows), vocab] f32, when padded
 };
 
 }  // namespace ember

@@ -1,6 +1,8 @@
 #include "core/model/model_config.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -34,6 +36,20 @@ absl::StatusOr<Activation> ParseActivation(const ConfigFields& fields, absl::str
 absl::StatusOr<int64_t> RequiredSize(const ConfigFields& fields, absl::string_view key) {
   ASSIGN_OR_RETURN(const int64_t value, fields.RequiredInt(key));
   if (value <= 0) return fields.Error(key, absl::StrCat("must be positive, got ", value));
+  return value;
+}
+
+// A required position count (max_position_embeddings, n_positions). Positions are int32 in the
+// forward pass, so a longer context cannot be indexed; refusing it here also stops a hostile value
+// from sizing position tables.
+absl::StatusOr<int64_t> PositionCount(const ConfigFields& fields, absl::string_view key) {
+  ASSIGN_OR_RETURN(const int64_t value, RequiredSize(fields, key));
+  constexpr int64_t kMaxPositions = std::numeric_limits<int32_t>::max();
+  if (value > kMaxPositions) {
+    return fields.Error(
+        key, absl::StrCat("is ", value, ", more positions than ember can index (at most ",
+                          kMaxPositions, ")"));
+  }
   return value;
 }
 
@@ -109,10 +125,17 @@ absl::Status ParseRopeScaling(const ConfigFields& fields, ModelConfig& config) {
   return absl::OkStatus();
 }
 
-// One token id field: absent -> the config class default; null -> none.
+// A config class default id, kept only when it is inside this model's vocabulary: a small model
+// whose file omits the ids would otherwise get, say, GPT-2's 50256, an id with no embedding row.
+std::optional<int32_t> DefaultTokenId(std::optional<int32_t> id, int64_t vocab) {
+  if (id.has_value() && *id >= vocab) return std::nullopt;
+  return id;
+}
+
+// One token id field: absent -> the config class default (if inside the vocabulary); null -> none.
 absl::StatusOr<std::optional<int32_t>> TokenId(const ConfigFields& fields, absl::string_view key,
                                                std::optional<int32_t> fallback, int64_t vocab) {
-  if (!fields.Contains(key)) return fallback;
+  if (!fields.Contains(key)) return DefaultTokenId(fallback, vocab);
   ASSIGN_OR_RETURN(const std::optional<int64_t> id, fields.Int(key));
   if (!id.has_value()) return std::nullopt;
   if (*id < 0 || *id >= vocab) {
@@ -128,7 +151,7 @@ absl::Status ParseTokenIds(const ConfigFields& fields, std::optional<int32_t> de
   ASSIGN_OR_RETURN(config.pad_token_id, TokenId(fields, "pad_token_id", std::nullopt, vocab));
   config.eos_token_ids.clear();
   if (!fields.Contains("eos_token_id")) {
-    if (default_eos.has_value()) config.eos_token_ids.push_back(*default_eos);
+    if (const auto eos = DefaultTokenId(default_eos, vocab)) config.eos_token_ids.push_back(*eos);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(const std::optional<std::vector<int64_t>> eos,
@@ -188,7 +211,7 @@ absl::Status ParseGpt2(const ConfigFields& fields, ModelConfig& config) {
   // GPT2Config reads only n_positions; n_ctx is its legacy twin, used when n_positions is absent.
   const char* positions_key =
       fields.Has("n_positions") || !fields.Has("n_ctx") ? "n_positions" : "n_ctx";
-  ASSIGN_OR_RETURN(config.max_position_embeddings, RequiredSize(fields, positions_key));
+  ASSIGN_OR_RETURN(config.max_position_embeddings, PositionCount(fields, positions_key));
   config.max_context = config.max_position_embeddings;
   ASSIGN_OR_RETURN(const std::optional<int64_t> inner, fields.PositiveInt("n_inner"));
   config.intermediate_size = inner.value_or(4 * config.hidden_size);
@@ -249,7 +272,8 @@ absl::Status ParseLlamaFamily(const ConfigFields& fields, ModelConfig& config) {
   ASSIGN_OR_RETURN(config.intermediate_size, RequiredSize(fields, "intermediate_size"));
   ASSIGN_OR_RETURN(config.num_layers, RequiredSize(fields, "num_hidden_layers"));
   ASSIGN_OR_RETURN(config.num_heads, RequiredSize(fields, "num_attention_heads"));
-  ASSIGN_OR_RETURN(config.max_position_embeddings, RequiredSize(fields, "max_position_embeddings"));
+  ASSIGN_OR_RETURN(config.max_position_embeddings,
+                   PositionCount(fields, "max_position_embeddings"));
   ASSIGN_OR_RETURN(const std::optional<int64_t> kv_heads,
                    fields.PositiveInt("num_key_value_heads"));
   config.num_kv_heads = kv_heads.value_or(config.num_heads);

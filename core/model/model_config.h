@@ -139,7 +139,8 @@ absl::string_view ActivationName(Activation activation);
 // Parses and validates the text of a config.json. `source_name` (usually the file's path) starts
 // every error message. INVALID_ARGUMENT when: the text is not a JSON object; `model_type` is
 // missing or not one of gpt2, llama, mistral, qwen2 (the message lists the supported ones); a
-// required size field is missing; a known field has the wrong JSON type; a size is not positive;
+// required size field is missing; a known field has the wrong JSON type; a size is not positive
+// or a position count exceeds 2^31 - 1;
 // num_heads does not divide hidden_size (without an explicit head_dim) or num_kv_heads does not
 // divide num_heads; a token id is outside [0, vocab_size); or a known field has a value ember
 // does not implement (an unknown activation or rope_scaling type, gpt2

@@ -3,9 +3,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/tensor/aligned_buffer.h"
 #include "core/tensor/half.h"
@@ -54,13 +56,64 @@ size_t CopyBytes(const CopyJob& job) {
   return RoundUp64(static_cast<size_t>(job.view.NumElements()) * DTypeSize(job.store));
 }
 
+// Where a missing tensor was looked for, for messages.
+std::string CheckpointFiles(const Checkpoint& checkpoint) {
+  return checkpoint.sharded() ? absl::StrCat("any shard listed by ", Checkpoint::kIndexFileName)
+                              : std::string(Checkpoint::kSingleFileName);
+}
+
+// The number of `elements` (unaligned, little-endian `Bits` each) with every bit of `mask` set.
+// Counting in blocks into a counter as wide as the element lets the compiler vectorize lane for
+// lane (about twice as fast for 16-bit types as an int64 counter); blocks of 2^15 cannot wrap it.
+template <typename Bits>
+int64_t CountAllOnes(const unsigned char* bytes, size_t elements, Bits mask) {
+  constexpr size_t kBlock = size_t{1} << 15;
+  int64_t count = 0;
+  for (size_t start = 0; start < elements; start += kBlock) {
+    const size_t end = std::min(elements, start + kBlock);
+    Bits block = 0;
+    for (size_t i = start; i < end; ++i) {
+      Bits bits;
+      std::memcpy(&bits, bytes + sizeof(Bits) * i, sizeof(bits));
+      block = static_cast<Bits>(block + ((bits & mask) == mask));
+    }
+    count += block;
+  }
+  return count;
+}
+
+// Records `view` in plan.non_finite when it holds NaN or +-Inf. `scanned` holds the views already
+// counted: a tied embedding is read by two jobs but reported once.
+void ScanForNonFinite(const TensorView& view, absl::flat_hash_set<const void*>& scanned,
+                      WeightPlan& plan) {
+  if (view.num_bytes == 0 || !scanned.insert(view.data).second) return;
+  const int64_t count = CountNonFinite(view);
+  if (count > 0) plan.non_finite.push_back({view.data, count, view.NumElements()});
+}
+
 }  // namespace
+
+int64_t CountNonFinite(const TensorView& view) {
+  const auto* bytes = static_cast<const unsigned char*>(view.data);
+  const size_t elements = static_cast<size_t>(view.NumElements());
+  // NaN and +-Inf are exactly the values whose exponent bits are all ones.
+  switch (view.dtype) {
+    case DType::kF32:
+      return CountAllOnes<uint32_t>(bytes, elements, 0x7f800000u);
+    case DType::kBF16:
+      return CountAllOnes<uint16_t>(bytes, elements, 0x7f80);
+    case DType::kF16:
+      return CountAllOnes<uint16_t>(bytes, elements, 0x7c00);
+  }
+  return 0;
+}
 
 absl::StatusOr<TensorView> ExpectTensor(const Checkpoint& checkpoint, const std::string& name,
                                         const Shape& expected) {
   if (!checkpoint.Contains(name)) {
-    return absl::NotFoundError(absl::StrCat(checkpoint.dir(), ": checkpoint has no tensor \"", name,
-                                            "\" (required by config.json)"));
+    return absl::NotFoundError(absl::StrCat(checkpoint.dir(), ": no tensor \"", name, "\" in ",
+                                            CheckpointFiles(checkpoint),
+                                            " (required by config.json)"));
   }
   ASSIGN_OR_RETURN(TensorView view, checkpoint.Get(name));
   if (view.shape != expected) {
@@ -69,6 +122,14 @@ absl::StatusOr<TensorView> ExpectTensor(const Checkpoint& checkpoint, const std:
         ShapeToString(view.shape), " but config.json implies ", ShapeToString(expected)));
   }
   return view;
+}
+
+absl::Status ExpectLastLayer(const Checkpoint& checkpoint, const std::string& name,
+                             absl::string_view layers_field, int64_t num_layers) {
+  if (checkpoint.Contains(name)) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat(checkpoint.dir(), "/config.json: field '", layers_field,
+                                          "' is ", num_layers, " but there is no tensor \"", name,
+                                          "\" (its last layer) in ", CheckpointFiles(checkpoint)));
 }
 
 absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
@@ -80,7 +141,9 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
   for (const CopyJob& job : plan.copies) total += CopyBytes(job);
   ASSIGN_OR_RETURN(weights.arena, WeightArena::Create(total));
 
+  absl::flat_hash_set<const void*> scanned;
   for (CopyJob& job : plan.copies) {
+    ScanForNonFinite(job.view, scanned, plan);
     void* dst = weights.arena.Allocate(CopyBytes(job));
     if (dst == nullptr) return absl::InternalError("weight arena undersized (copy)");
     std::vector<float> values;
@@ -98,6 +161,8 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
     ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
     void* storage = weights.arena.Allocate(bytes);
     if (storage == nullptr) return absl::InternalError("weight arena undersized (linear)");
+    for (const TensorView& part : job.parts) ScanForNonFinite(part, scanned, plan);
+    for (const TensorView& part : job.bias_parts) ScanForNonFinite(part, scanned, plan);
     // Stacked parts ([out_i, in] each, stacked along out) are concatenated in their own dtype
     // when they share one, so Linear reorders them without a widening copy; else as f32.
     std::vector<float> stacked;

@@ -5,6 +5,7 @@
 #ifndef EMBER_CORE_MODEL_WEIGHT_PLAN_H_
 #define EMBER_CORE_MODEL_WEIGHT_PLAN_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,9 +35,21 @@ struct CopyJob {
   const void** target = nullptr;
 };
 
+// A source tensor found holding NaN or +-Inf while its job was packed.
+struct NonFiniteSource {
+  const void* data = nullptr;  // the view's data, which identifies the checkpoint tensor
+  int64_t count = 0;           // non-finite elements
+  int64_t elements = 0;        // all elements of the tensor
+};
+
 struct WeightPlan {
   std::vector<LinearJob> linears;
   std::vector<CopyJob> copies;
+  // Filled by ExecuteWeightPlan: each source view (once, however many jobs read it) that holds NaN
+  // or +-Inf. Such weights are still packed, as transformers loads them: the caller warns, naming
+  // the tensor, because a poisoned row (e.g. an unused padding row of the embedding) may never be
+  // read, while a poisoned projection makes every output NaN.
+  std::vector<NonFiniteSource> non_finite;
   // Every view points into a read-only file mapping (the checkpoint): once a job has packed its
   // tensors, their pages are dropped from this process (MADV_DONTNEED), so the load's peak RSS is
   // the arena plus one job's sources instead of the arena plus the whole checkpoint. A later job
@@ -50,7 +63,17 @@ struct WeightPlan {
 absl::StatusOr<TensorView> ExpectTensor(const Checkpoint& checkpoint, const std::string& name,
                                         const Shape& expected);
 
-// Sizes the plan, allocates weights->arena and executes every job.
+// Checks that the checkpoint holds `name`, a tensor of the last layer, before anything is sized by
+// the layer count config.json gives in `layers_field`: an inflated count then fails by naming the
+// field and the tensor instead of by allocating per-layer state for layers that do not exist.
+absl::Status ExpectLastLayer(const Checkpoint& checkpoint, const std::string& name,
+                             absl::string_view layers_field, int64_t num_layers);
+
+// Non-finite elements (NaN, +-Inf) of an F32, F16 or BF16 view; reads each byte once.
+int64_t CountNonFinite(const TensorView& view);
+
+// Sizes the plan, allocates weights->arena and executes every job, scanning each source tensor for
+// non-finite values just before packing it (the pass that touches its bytes anyway).
 absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights);
 
 }  // namespace ember

@@ -75,7 +75,10 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadGpt2VocabMergesFromText(
   parts.pre_tokenizer = std::move(*pre_tokenizer);
   parts.decoder = tokenizer_internal::MakeByteLevelDecoder();
   auto tokenizer = HfBpeTokenizer::Create(std::move(parts));
-  if (!tokenizer.ok()) return tokenizer.status();
+  if (!tokenizer.ok()) {
+    return absl::Status(tokenizer.status().code(),
+                        absl::StrCat(vocab_source, ": ", tokenizer.status().message()));
+  }
   return std::unique_ptr<Tokenizer>(std::move(*tokenizer));
 }
 

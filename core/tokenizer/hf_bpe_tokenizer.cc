@@ -16,6 +16,16 @@ absl::StatusOr<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::Create(HfBpePart
   int32_t size = 0;
   for (const auto& [token, id] : t->parts_.model->vocab()) size = std::max(size, id + 1);
   for (const AddedToken& token : t->parts_.added_tokens) size = std::max(size, token.id + 1);
+  // The id table is dense: refuse ids so sparse that it would dwarf the file (one id near
+  // kMaxTokenId in a small vocabulary would otherwise allocate hundreds of MB). Real tokenizers
+  // number their tokens 0..n-1, with at most a few gaps.
+  const int64_t defined =
+      static_cast<int64_t>(t->parts_.model->vocab().size() + t->parts_.added_tokens.size());
+  if (size > 2 * defined + 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model.vocab and added_tokens: token ids reach ", size - 1, " but only ",
+                     defined, " tokens are defined; ids must be numbered densely from 0"));
+  }
   t->id_to_token_.resize(size);
   t->id_flags_.assign(size, 0);
   for (const auto& [token, id] : t->parts_.model->vocab()) {
@@ -37,7 +47,11 @@ absl::StatusOr<std::unique_ptr<HfBpeTokenizer>> HfBpeTokenizer::Create(HfBpePart
     }
     std::string pattern = token.content;
     if (t->parts_.normalizer != nullptr) {
-      RETURN_IF_ERROR(t->parts_.normalizer->Normalize(&pattern));
+      if (absl::Status normalized_status = t->parts_.normalizer->Normalize(&pattern);
+          !normalized_status.ok()) {
+        return absl::Status(normalized_status.code(),
+                            absl::StrCat("added_tokens: ", normalized_status.message()));
+      }
     }
     // tokenizers 0.23 also decodes such a token as its normalized form (IdToToken too), while
     // TokenToId still answers for the original content.

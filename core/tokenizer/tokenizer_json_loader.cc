@@ -151,8 +151,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadHfTokenizerJson(absl::string_view
   if (parts.post_processor != nullptr) parts.post_processor->ReferencedIds(&referenced);
   auto tokenizer = HfBpeTokenizer::Create(std::move(parts));
   if (!tokenizer.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": added_tokens: ", tokenizer.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", tokenizer.status().message()));
   }
   for (const auto& [id, field] : referenced) {
     if (!(*tokenizer)->HasToken(id)) {

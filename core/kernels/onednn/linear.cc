@@ -67,8 +67,11 @@ struct Linear::Impl {
   dnnl::memory::desc weight_desc;
   dnnl::memory weights;
   dnnl::memory bias;  // empty when no bias
-  // One primitive per (M, accumulate); created on first use.
+  // One primitive per (M, accumulate); created by Prepare or on first use.
   absl::flat_hash_map<int64_t, dnnl::matmul> primitives;
+
+  // The primitive for (m, accumulate), created if new. Throws dnnl::error.
+  dnnl::matmul& PrimitiveFor(const LinearShape& shape, int64_t m, bool accumulate);
 };
 
 absl::StatusOr<size_t> Linear::StorageBytes(const LinearShape& shape) {
@@ -158,39 +161,70 @@ dnnl::algorithm EltwiseAlgorithm(LinearActivation activation) {
 
 }  // namespace
 
+int64_t Linear::RowClass(int64_t m) {
+  if (m <= 16) return m;
+  if (m <= 64) return (m + 7) / 8 * 8;
+  return (m + 31) / 32 * 32;
+}
+
+std::vector<int64_t> Linear::RowClassesUpTo(int64_t max_rows) {
+  std::vector<int64_t> classes;
+  for (int64_t m = 1; m <= max_rows; m = RowClass(m) + 1) classes.push_back(RowClass(m));
+  return classes;
+}
+
+int64_t Linear::primitives_created() const {
+  return static_cast<int64_t>(impl_->primitives.size());
+}
+
+absl::Status Linear::Prepare(int64_t m, bool accumulate) {
+  if (m <= 0)
+    return absl::InvalidArgumentError(absl::StrCat("Linear: m must be positive, got ", m));
+  try {
+    impl_->PrimitiveFor(shape_, m, accumulate);
+  } catch (const dnnl::error& e) {
+    return DnnlError(
+        e, absl::StrCat("matmul primitive (m=", m, ", in=", shape_.in, ", out=", shape_.out, ")"));
+  }
+  return absl::OkStatus();
+}
+
+dnnl::matmul& Linear::Impl::PrimitiveFor(const LinearShape& shape, int64_t m, bool accumulate) {
+  // Key: M in the high bits, accumulate in bit 0.
+  const int64_t key = (m << 1) | (accumulate ? 1 : 0);
+  auto it = primitives.find(key);
+  if (it != primitives.end()) return it->second;
+  dnnl::post_ops ops;
+  if (shape.activation != LinearActivation::kNone) {
+    const float alpha = shape.activation == LinearActivation::kSilu ? 1.0f : 0.0f;
+    ops.append_eltwise(1.0f, EltwiseAlgorithm(shape.activation), alpha, 0.0f);
+  }
+  if (accumulate) ops.append_sum(1.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  const dt src_type = ToDnnl(shape.compute);
+  const auto src_desc = ActivationDesc(m, shape.in, src_type);
+  const auto dst_desc = ActivationDesc(m, shape.out, dt::f32);
+  dnnl::matmul::desc desc =
+      shape.has_bias ? dnnl::matmul::desc(src_desc, weight_desc, bias.get_desc(), dst_desc)
+                     : dnnl::matmul::desc(src_desc, weight_desc, dst_desc);
+  dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
+  return primitives.emplace(key, dnnl::matmul(pd)).first->second;
+}
+
 absl::Status Linear::Forward(const void* x, int64_t m, float* y, bool accumulate) {
   if (m <= 0)
     return absl::InvalidArgumentError(absl::StrCat("Linear: m must be positive, got ", m));
   try {
-    // Key: M in the high bits, accumulate in bit 0.
-    const int64_t key = (m << 1) | (accumulate ? 1 : 0);
-    auto it = impl_->primitives.find(key);
+    dnnl::matmul& primitive = impl_->PrimitiveFor(shape_, m, accumulate);
     const dt src_type = ToDnnl(shape_.compute);
-    if (it == impl_->primitives.end()) {
-      dnnl::post_ops ops;
-      if (shape_.activation != LinearActivation::kNone) {
-        const float alpha = shape_.activation == LinearActivation::kSilu ? 1.0f : 0.0f;
-        ops.append_eltwise(1.0f, EltwiseAlgorithm(shape_.activation), alpha, 0.0f);
-      }
-      if (accumulate) ops.append_sum(1.0f);
-      dnnl::primitive_attr attr;
-      attr.set_post_ops(ops);
-      const auto src_desc = ActivationDesc(m, shape_.in, src_type);
-      const auto dst_desc = ActivationDesc(m, shape_.out, dt::f32);
-      dnnl::matmul::desc desc =
-          shape_.has_bias
-              ? dnnl::matmul::desc(src_desc, impl_->weight_desc, impl_->bias.get_desc(), dst_desc)
-              : dnnl::matmul::desc(src_desc, impl_->weight_desc, dst_desc);
-      dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
-      it = impl_->primitives.emplace(key, dnnl::matmul(pd)).first;
-    }
     dnnl::engine& engine = CpuEngine();
     dnnl::memory src(ActivationDesc(m, shape_.in, src_type), engine, const_cast<void*>(x));
     dnnl::memory dst(ActivationDesc(m, shape_.out, dt::f32), engine, y);
     std::unordered_map<int, dnnl::memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, impl_->weights}, {DNNL_ARG_DST, dst}};
     if (shape_.has_bias) args.emplace(DNNL_ARG_BIAS, impl_->bias);
-    it->second.execute(CpuStream(), args);
+    primitive.execute(CpuStream(), args);
     CpuStream().wait();
   } catch (const dnnl::error& e) {
     return DnnlError(e,

@@ -1,7 +1,9 @@
 // A fully connected layer (y = x W^T + b, optionally activated, optionally accumulated into y) on a
 // oneDNN matmul. The weights are reordered once, at load, into the blocked layout oneDNN prefers
 // for this CPU (format_tag::any), stored in caller-provided memory (the model's weight arena).
-// Matmul primitives are created lazily once per distinct row count M and reused across steps.
+// Matmul primitives are made once per (row class, accumulate) and reused across steps: callers
+// that pad their activations to RowClass(m) rows and Prepare the classes they will use up front
+// never create a primitive on the hot path (creating one is a JIT compile: milliseconds).
 //
 // dnnl.hpp stays inside core/kernels/onednn/*.cc: this header exposes only plain types.
 #ifndef EMBER_CORE_KERNELS_ONEDNN_LINEAR_H_
@@ -10,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/tensor/dtype.h"
@@ -67,6 +70,19 @@ class Linear {
   // the activation). x is f32 or bf16 as shape().compute says; y is f32. Not thread-safe: one
   // caller at a time (the engine loop); the matmul itself runs on all oneDNN threads.
   absl::Status Forward(const void* x, int64_t m, float* y, bool accumulate = false);
+
+  // The row class of M: M itself up to 16 (decode batches, where every row is a sequence), then
+  // rounded up to a multiple of 8 up to 64, then of 32. At most 31 padding rows above 64, so the
+  // wasted work stays under ~1/3 at M = 65 and falls below 5% past M = 640.
+  static int64_t RowClass(int64_t m);
+  // Every row class up to RowClass(max_rows), ascending.
+  static std::vector<int64_t> RowClassesUpTo(int64_t max_rows);
+
+  // Creates the primitive for exactly `m` rows (a RowClass value, normally) ahead of its first
+  // Forward. Idempotent.
+  absl::Status Prepare(int64_t m, bool accumulate);
+  // Primitives this Linear has created so far (tests assert warm-up leaves the hot path none).
+  int64_t primitives_created() const;
 
   const LinearShape& shape() const { return shape_; }
   // oneDNN's implementation name for a given M (e.g. "brg:avx512_core_bf16"), for logs/benchmarks.

@@ -30,6 +30,8 @@ using tag = dnnl::memory::format_tag;
 // masked-out upper triangle costs about 1/(2 x panels) of the work instead of half of it; panels
 // much smaller than this would shrink the matmuls below where oneDNN runs at full speed.
 constexpr int64_t kPanelTokens = 128;
+// A panel's token count is rounded up to a multiple of this (its shape class).
+constexpr int64_t kPanelTokenClass = 16;
 
 // The two matmuls for one (query rows, keys) panel shape.
 struct PanelPrimitives {
@@ -43,23 +45,21 @@ struct Workspace {
   std::optional<dnnl::stream> stream;  // a stream per thread: streams are not shared across threads
   AlignedBuffer q, k, v, s, p, o;      // grown on demand
   std::vector<float> inv_sum;
-  // (dtype, head_dim, rows, keys) -> primitives. Prompt lengths vary without bound, so the map is
-  // cleared when it grows past kMaxShapes (oneDNN's own primitive cache still makes a rebuild of
-  // a recent shape cheap).
+  // (dtype, head_dim, rows, keys) -> primitives, for panel shapes rounded to their classes
+  // (PanelTokenClass, KeyClass), so the number of shapes is bounded by the context length, not by
+  // how many distinct prompt lengths arrive. Cleared past kMaxShapes (a context beyond ~100k);
+  // oneDNN's primitive cache then still makes a rebuild a lookup, not a compile.
   std::map<std::tuple<int, int64_t, int64_t, int64_t>, PanelPrimitives> shapes;
 };
-constexpr size_t kMaxShapes = 256;
+constexpr size_t kMaxShapes = 4096;
+
+int64_t RoundUp(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 void Reserve(AlignedBuffer& buffer, size_t bytes) {
   if (buffer.size() < bytes) buffer = AlignedBuffer(bytes);
 }
 
-const PanelPrimitives& PrimitivesFor(Workspace& w, DType type, int64_t hd, int64_t rows,
-                                     int64_t keys) {
-  const auto key = std::make_tuple(static_cast<int>(type), hd, rows, keys);
-  auto it = w.shapes.find(key);
-  if (it != w.shapes.end()) return it->second;
-  if (w.shapes.size() >= kMaxShapes) w.shapes.clear();
+PanelPrimitives MakePanelPrimitives(DType type, int64_t hd, int64_t rows, int64_t keys) {
   const dt t = type == DType::kBF16 ? dt::bf16 : dt::f32;
   PanelPrimitives p;
   p.q = dnnl::memory::desc({rows, hd}, t, tag::ab);
@@ -71,7 +71,16 @@ const PanelPrimitives& PrimitivesFor(Workspace& w, DType type, int64_t hd, int64
   p.qk =
       dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.q, p.kt, p.s), CpuEngine()));
   p.pv = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.p, p.v, p.o), CpuEngine()));
-  return w.shapes.emplace(key, std::move(p)).first->second;
+  return p;
+}
+
+const PanelPrimitives& PrimitivesFor(Workspace& w, DType type, int64_t hd, int64_t rows,
+                                     int64_t keys) {
+  const auto key = std::make_tuple(static_cast<int>(type), hd, rows, keys);
+  auto it = w.shapes.find(key);
+  if (it != w.shapes.end()) return it->second;
+  if (w.shapes.size() >= kMaxShapes) w.shapes.clear();
+  return w.shapes.emplace(key, MakePanelPrimitives(type, hd, rows, keys)).first->second;
 }
 
 // Row of scores -> unnormalized probabilities in `type` at p[offset...]: e^(scale s - max) for
@@ -102,6 +111,31 @@ inline void CopyElements(void* dst, int64_t dst_offset, const void* src, int64_t
 
 }  // namespace
 
+int64_t KeyClass(int64_t keys) {
+  if (keys <= 256) return RoundUp(keys, 16);
+  int64_t octave = 256;  // the largest power of two below keys
+  while (octave * 2 < keys) octave *= 2;
+  return RoundUp(keys, octave / 8);
+}
+
+absl::Status PrepareMatmulAttention(DType type, int64_t head_dim, int64_t group, int64_t max_keys) {
+  try {
+    for (int64_t keys = 1; keys <= max_keys; keys = KeyClass(keys) + 1) {
+      const int64_t key_class = KeyClass(keys);
+      for (int64_t tokens = kPanelTokenClass; tokens <= std::min(kPanelTokens, key_class);
+           tokens += kPanelTokenClass) {
+        // Made and dropped: what stays is oneDNN's cached primitive, which every thread's first
+        // use of this shape then finds instead of compiling it.
+        MakePanelPrimitives(type, head_dim, tokens * group, key_class);
+      }
+    }
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat("oneDNN attention primitives (head_dim ", head_dim,
+                                            ", up to ", max_keys, " keys): ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // One kv head's attention for the chunk, on the calling thread's workspace and stream (run inside
@@ -117,13 +151,19 @@ void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const Atten
   const int64_t tokens = s.num_rows;
   const int64_t rows = tokens * group;  // query rows of one kv head: (token, head in group)
   const int64_t keys = s.past + tokens;
-  Reserve(w.q, static_cast<size_t>(rows * hd) * es);
-  Reserve(w.k, static_cast<size_t>(keys * hd) * es);
-  Reserve(w.v, static_cast<size_t>(keys * hd) * es);
-  Reserve(w.o, static_cast<size_t>(rows * hd) * sizeof(float));
-  const int64_t panel_rows_max = std::min(tokens, kPanelTokens) * group;
-  Reserve(w.s, static_cast<size_t>(panel_rows_max * keys) * sizeof(float));
-  Reserve(w.p, static_cast<size_t>(panel_rows_max * keys) * es);
+  // Panels run at their shape classes: query rows past the panel's tokens and keys past what it
+  // sees are padding. Padded keys get probability 0 (the softmax zeroes every masked column), and
+  // padded V rows are zeroed below so that 0 x V stays 0; padded query rows give output rows no
+  // one reads.
+  const int64_t padded_tokens = RoundUp(tokens, kPanelTokenClass);
+  const int64_t padded_keys = KeyClass(keys);
+  Reserve(w.q, static_cast<size_t>(padded_tokens * group * hd) * es);
+  Reserve(w.k, static_cast<size_t>(padded_keys * hd) * es);
+  Reserve(w.v, static_cast<size_t>(padded_keys * hd) * es);
+  Reserve(w.o, static_cast<size_t>(padded_tokens * group * hd) * sizeof(float));
+  const int64_t panel_rows_max = std::min(padded_tokens, kPanelTokens) * group;
+  Reserve(w.s, static_cast<size_t>(panel_rows_max * padded_keys) * sizeof(float));
+  Reserve(w.p, static_cast<size_t>(panel_rows_max * padded_keys) * es);
   w.inv_sum.resize(static_cast<size_t>(rows));
   if (!w.stream.has_value()) w.stream.emplace(CpuEngine());
   dnnl::stream& stream = *w.stream;
@@ -140,11 +180,14 @@ void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const Atten
     CopyElements(w.k.data(), lb * bs * hd, cache.k, src, n * hd, es);
     CopyElements(w.v.data(), lb * bs * hd, cache.v, src, n * hd, es);
   }
+  std::memset(static_cast<char*>(w.v.data()) + static_cast<size_t>(keys * hd) * es, 0,
+              static_cast<size_t>((padded_keys - keys) * hd) * es);
   for (int64_t t0 = 0; t0 < tokens; t0 += kPanelTokens) {
     const int64_t t1 = std::min(tokens, t0 + kPanelTokens);
     const int64_t panel_rows = (t1 - t0) * group;
-    const int64_t panel_keys = s.past + t1;  // what the panel's last token sees
-    const PanelPrimitives& p = PrimitivesFor(w, type, hd, panel_rows, panel_keys);
+    const int64_t class_rows = RoundUp(t1 - t0, kPanelTokenClass) * group;
+    const int64_t panel_keys = KeyClass(s.past + t1);  // what the panel's last token sees, padded
+    const PanelPrimitives& p = PrimitivesFor(w, type, hd, class_rows, panel_keys);
     char* q_panel = static_cast<char*>(w.q.data()) + static_cast<size_t>(t0 * group * hd) * es;
     dnnl::memory q_mem(p.q, CpuEngine(), q_panel), kt_mem(p.kt, CpuEngine(), w.k.data());
     dnnl::memory s_mem(p.s, CpuEngine(), w.s.data()), p_mem(p.p, CpuEngine(), w.p.data());

@@ -24,6 +24,15 @@ absl::Status MatmulAttention(const float* q, int64_t q_stride, int64_t num_heads
                              const AttentionSequence& s, const KvLayerView& cache, float scale,
                              DType out_type, void* out, int64_t out_stride);
 
+// The shape class of a panel's key count: rounded up to a multiple of 16 up to 256 keys, then to
+// an eighth of the octave (at most 12.5% padding). Primitives exist per class.
+int64_t KeyClass(int64_t keys);
+
+// Compiles the primitives of every panel shape class up to `max_keys` keys into oneDNN's primitive
+// cache (the engine calls it once before serving), so a prompt of a new length costs a cache
+// lookup per thread, not a JIT compile. `group` = query heads per kv head.
+absl::Status PrepareMatmulAttention(DType type, int64_t head_dim, int64_t group, int64_t max_keys);
+
 }  // namespace ember::onednn
 
 #endif  // EMBER_CORE_KERNELS_ONEDNN_MATMUL_ATTENTION_H_

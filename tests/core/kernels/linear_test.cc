@@ -3,6 +3,7 @@
 // a relative tolerance of 1e-4 of the row's magnitude states that.
 #include "core/kernels/onednn/linear.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -164,6 +165,54 @@ TEST(LinearImplementationTest, SmallMUsesTheSameOptimizedKernel) {
   ASSERT_TRUE(big.ok() && one.ok());
   EXPECT_EQ(*big, *one);
   EXPECT_THAT(*one, ::testing::Not(::testing::HasSubstr("ref")));
+}
+
+TEST(LinearRowClassTest, ClassesCoverEveryMWithBoundedPadding) {
+  int64_t previous = 0;
+  for (int64_t m = 1; m <= 4096; ++m) {
+    const int64_t c = Linear::RowClass(m);
+    ASSERT_GE(c, m);
+    ASSERT_GE(c, previous) << "classes must not decrease with m";
+    ASSERT_EQ(Linear::RowClass(c), c) << "a class is its own class";
+    if (m <= 16) {
+      ASSERT_EQ(c, m) << "decode batches run unpadded";
+    }
+    ASSERT_LT(c - m, 32);
+    previous = c;
+  }
+  const std::vector<int64_t> classes = Linear::RowClassesUpTo(512);
+  EXPECT_EQ(classes.front(), 1);
+  EXPECT_EQ(classes.back(), 512);
+  // 1..16, 24..64 by 8, 96..512 by 32.
+  EXPECT_EQ(classes.size(), 16u + 6u + 14u);
+  for (int64_t m = 1; m <= 512; ++m) {
+    EXPECT_TRUE(std::binary_search(classes.begin(), classes.end(), Linear::RowClass(m))) << m;
+  }
+}
+
+// After Prepare, a Forward at a prepared class creates no primitive, and padding a batch to its
+// class leaves its real rows equal (to f32 rounding) to the unpadded product.
+TEST(LinearRowClassTest, PreparedClassesServeForwardsWithoutNewPrimitives) {
+  LinearShape shape{64, 48, DType::kF32, LinearActivation::kNone, true};
+  AlignedBuffer storage(*Linear::StorageBytes(shape));
+  const std::vector<float> w = Random(64 * 48, 1, 0.1f), bias = Random(48, 2, 0.1f);
+  auto linear = Linear::Create(shape, {w.data(), DType::kF32, WeightLayout::kOutIn}, bias.data(),
+                               storage.data());
+  ASSERT_TRUE(linear.ok()) << linear.status();
+  for (int64_t m : Linear::RowClassesUpTo(100)) ASSERT_TRUE((*linear)->Prepare(m, false).ok());
+  const int64_t prepared = (*linear)->primitives_created();
+  EXPECT_EQ(prepared, static_cast<int64_t>(Linear::RowClassesUpTo(100).size()));
+
+  const int64_t m = 67, padded = Linear::RowClass(m);  // 96
+  std::vector<float> x = Random(static_cast<size_t>(padded * 64), 3, 1.0f);
+  std::vector<float> y_padded(static_cast<size_t>(padded * 48)), y_exact(y_padded.size());
+  ASSERT_TRUE((*linear)->Forward(x.data(), padded, y_padded.data()).ok());
+  EXPECT_EQ((*linear)->primitives_created(), prepared);
+  ASSERT_TRUE((*linear)->Forward(x.data(), m, y_exact.data()).ok());  // unprepared: makes one
+  EXPECT_EQ((*linear)->primitives_created(), prepared + 1);
+  for (int64_t i = 0; i < m * 48; ++i) {
+    ASSERT_NEAR(y_padded[i], y_exact[i], 1e-5f * (1.0f + std::fabs(y_exact[i]))) << i;
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "core/kernels/onednn/matmul_attention.h"
 #include "core/kernels/reference/reference_kernels.h"
 #include "core/tensor/half.h"
 #include "gtest/gtest.h"
@@ -133,6 +134,22 @@ TEST(PagedAttentionTest, LongChunksAcrossBlocksOddHeadSize) {
 TEST(PagedAttentionTest, MultiPanelChunksMatchTheReference) {
   ASSERT_NO_FATAL_FAILURE(RunCase(DType::kF32, 8, 2, 64, 16, {{0, 300}, {37, 1}, {100, 140}}));
   ASSERT_NO_FATAL_FAILURE(RunCase(DType::kBF16, 4, 4, 32, 16, {{21, 200}, {5, 1}}));
+}
+
+// Panel key counts are rounded to classes so that prompts of any length share a bounded set of
+// oneDNN primitives: at most 12.5% (or 15 keys) of padding, and few classes per context.
+TEST(MatmulAttentionTest, KeyClassesAreFewAndPadLittle) {
+  int64_t previous = 0, classes = 0;
+  for (int64_t keys = 1; keys <= 8192; ++keys) {
+    const int64_t c = onednn::KeyClass(keys);
+    ASSERT_GE(c, keys);
+    ASSERT_GE(c, previous);
+    ASSERT_EQ(onednn::KeyClass(c), c);
+    ASSERT_LE(c - keys, std::max<int64_t>(15, keys / 8)) << keys;
+    if (c != previous) ++classes;
+    previous = c;
+  }
+  EXPECT_EQ(classes, 16 + 8 * 5);  // 16..256 by 16, then 8 per octave up to 8192
 }
 
 }  // namespace

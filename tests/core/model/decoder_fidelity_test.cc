@@ -228,6 +228,37 @@ TEST_P(DecoderFidelityTest, BatchedGreedyEqualsSoloGreedy) {
   }
 }
 
+// After PrepareShapes, steps of every size up to the prepared budget (prefills, decodes, mixed)
+// run on the prepared primitives: none is created on the hot path.
+TEST_P(DecoderFidelityTest, PreparedShapesLeaveNoPrimitiveToCreate) {
+  auto model = Load(DType::kF32);
+  ASSERT_NE(model, nullptr);
+  constexpr int64_t kMaxRows = 96, kMaxLogitRows = 8;
+  ASSERT_TRUE(model->PrepareShapes(kMaxRows, kMaxLogitRows).ok());
+  const int64_t prepared = model->primitives_created();
+  EXPECT_GT(prepared, 0);
+  auto cache = KvCache::Create(model->config(), 256, 8, DType::kF32);
+  ASSERT_TRUE(cache.ok());
+  std::vector<float> logits(static_cast<size_t>(kMaxLogitRows * model->config().vocab_size));
+  for (int64_t rows = 1; rows <= kMaxRows; rows += 7) {
+    // One prefill of rows - (sequences - 1) tokens beside up to 7 one-token decodes.
+    const int64_t sequences = std::min<int64_t>(rows, kMaxLogitRows);
+    Tables tables{8};
+    std::vector<std::vector<int32_t>> tokens, block_tables;
+    std::vector<SequenceStep> steps;
+    for (int64_t s = 0; s < sequences; ++s) {
+      const int64_t n = s == 0 ? rows - (sequences - 1) : 1;
+      tokens.emplace_back(static_cast<size_t>(n), static_cast<int32_t>(s + 1));
+      block_tables.push_back(tables.Make(n + 5));
+    }
+    for (int64_t s = 0; s < sequences; ++s) {
+      steps.push_back({tokens[s], s == 0 ? 0 : 5, block_tables[s], true});
+    }
+    ASSERT_TRUE(model->Forward(steps, **cache, logits.data()).ok()) << rows;
+    ASSERT_EQ(model->primitives_created(), prepared) << "a step of " << rows << " rows";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(TinyModels, DecoderFidelityTest,
                          ::testing::Values("tiny-gpt2", "tiny-llama", "tiny-llama-gqa",
                                            "tiny-qwen2"),

@@ -1,0 +1,47 @@
+// The default intra-op thread count: OMP_NUM_THREADS, else the CPUs the process may use, capped by
+// a cgroup v2 CPU quota.
+#include "core/kernels/threads.h"
+
+#include <sched.h>
+#include <stdlib.h>
+
+#include "gtest/gtest.h"
+
+namespace ember {
+namespace {
+
+TEST(ThreadsTest, CgroupQuotaRoundsUpToWholeCpus) {
+  EXPECT_EQ(CgroupCpuLimit("200000 100000\n"), 2);
+  EXPECT_EQ(CgroupCpuLimit("150000 100000"), 2);  // 1.5 CPUs: 2 threads, the last one partly
+  EXPECT_EQ(CgroupCpuLimit("50000 100000"), 1);
+  EXPECT_EQ(CgroupCpuLimit("max 100000\n"), 0);  // no limit
+  EXPECT_EQ(CgroupCpuLimit(""), 0);
+  EXPECT_EQ(CgroupCpuLimit("garbage"), 0);
+  EXPECT_EQ(CgroupCpuLimit("-1 100000"), 0);
+  EXPECT_EQ(CgroupCpuLimit("100000 0"), 0);
+}
+
+TEST(ThreadsTest, DefaultFollowsOmpNumThreadsThenTheAffinityMask) {
+  const char* saved = getenv("OMP_NUM_THREADS");
+  const std::string saved_value = saved != nullptr ? saved : "";
+  setenv("OMP_NUM_THREADS", "3", 1);
+  EXPECT_EQ(DefaultIntraOpThreads(), 3);
+  unsetenv("OMP_NUM_THREADS");
+  const int threads = DefaultIntraOpThreads();
+  setenv("OMP_NUM_THREADS", "not a number", 1);  // ignored, like an unset variable
+  EXPECT_EQ(DefaultIntraOpThreads(), threads);
+  unsetenv("OMP_NUM_THREADS");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  EXPECT_GE(threads, 1);
+  EXPECT_LE(threads, CPU_COUNT(&set));
+  SetIntraOpThreads(0);
+  EXPECT_EQ(IntraOpThreads(), threads);
+  SetIntraOpThreads(1);
+  EXPECT_EQ(IntraOpThreads(), 1);
+  if (saved != nullptr) setenv("OMP_NUM_THREADS", saved_value.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace ember
