@@ -27,6 +27,7 @@ absl::StatusOr<std::unique_ptr<EmberServer>> EmberServer::Start(const ServerOpti
                     << server->metrics_->port() << ")";
   }
   RETURN_IF_ERROR(server->StartGrpc());
+  if (options.on_listening) options.on_listening(server->grpc_port_);
   absl::Status loaded = server->LoadModel();
   if (!loaded.ok()) {
     server->Shutdown();
@@ -120,11 +121,13 @@ void EmberServer::Shutdown() {
   shut_down_ = true;
   EMBER_LOG(INFO) << "shutting down: draining for up to "
                   << absl::FormatDuration(options_.drain_grace);
-  if (health_ != nullptr) health_->SetDraining();
+  // Refuse new calls before readiness says so, so a client that sees NOT_SERVING and tries anyway
+  // gets UNAVAILABLE, never a request admitted on a draining server.
   if (service_ != nullptr) service_->StopAccepting();
+  if (health_ != nullptr) health_->SetDraining();
+  const absl::Time give_up = absl::Now() + options_.drain_grace;
   if (engine_ != nullptr) {
     engine_->StopAccepting();
-    const absl::Time give_up = absl::Now() + options_.drain_grace;
     while (engine_->Snapshot().busy && absl::Now() < give_up)
       absl::SleepFor(absl::Milliseconds(10));
     if (engine_->Snapshot().busy) {
@@ -132,9 +135,11 @@ void EmberServer::Shutdown() {
     }
   }
   if (server_ != nullptr) {
-    // Cancels the RPCs still open; their reactors cancel their engine requests, which end at the
-    // engine's next step, so this returns promptly.
-    server_->Shutdown(std::chrono::system_clock::now());
+    // The engine being idle is not the end of every call: a stream may still be writing its last
+    // messages to a slow reader. Calls get what is left of the grace to end; then gRPC cancels the
+    // rest, their reactors cancel their engine requests, which end at the engine's next step, so
+    // this returns promptly.
+    server_->Shutdown(absl::ToChronoTime(give_up));
     server_->Wait();
   }
   engine_.reset();

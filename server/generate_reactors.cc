@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "core/util/logging.h"
+#include "grpcpp/alarm.h"
 #include "server/request_conversion.h"
 #include "server/status_mapping.h"
 
@@ -194,6 +196,21 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
 class StreamGenerateReactor;
 
 struct StreamState {
+  StreamState(Metrics* m, int64_t cap, absl::Duration stall)
+      : metrics(m), max_buffer_bytes(cap), stall_timeout(stall) {}
+
+  // Keeps the server-wide gauge equal to the sum of every stream's pending_bytes.
+  void AddPending(int64_t delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    pending_bytes += delta;
+    if (metrics != nullptr && delta != 0) metrics->AddStreamBufferedBytes(delta);
+  }
+  bool StallLimited() const {
+    return stall_timeout > absl::ZeroDuration() && stall_timeout != absl::InfiniteDuration();
+  }
+
+  Metrics* const metrics;  // may be null
+  const int64_t max_buffer_bytes;
+  const absl::Duration stall_timeout;
   absl::Mutex mu;
   StreamGenerateReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
   SubmitHandshake submit ABSL_GUARDED_BY(mu);
@@ -202,10 +219,15 @@ struct StreamState {
   std::deque<ember::v1::GenerateStreamResponse> pending ABSL_GUARDED_BY(mu);
   int64_t pending_bytes ABSL_GUARDED_BY(mu) = 0;
   bool write_in_flight ABSL_GUARDED_BY(mu) = false;
+  absl::Time write_started ABSL_GUARDED_BY(mu);    // when the write in flight began
   bool final_queued ABSL_GUARDED_BY(mu) = false;   // the last message is in `pending`
   bool writes_broken ABSL_GUARDED_BY(mu) = false;  // a write failed: the client is gone
   bool slow_reader ABSL_GUARDED_BY(mu) = false;
-  bool finished ABSL_GUARDED_BY(mu) = false;  // Finish() called
+  bool finished ABSL_GUARDED_BY(mu) = false;   // Finish() called
+  bool resetting ABSL_GUARDED_BY(mu) = false;  // ResetStalled is cancelling the call
+  // Armed when the request ends: resets the call if the client has not taken the rest of the
+  // stream within the stall timeout. Destroyed (so cancelled) in OnDone.
+  std::unique_ptr<grpc::Alarm> stall_alarm ABSL_GUARDED_BY(mu);
   grpc::Status final_status ABSL_GUARDED_BY(mu);
   FinishReason reason ABSL_GUARDED_BY(mu) = FinishReason::kNone;
   RequestTimings timings ABSL_GUARDED_BY(mu);
@@ -219,9 +241,9 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
         engine_(engine),
         metrics_(metrics),
         log_requests_(options.log_requests),
-        max_buffer_bytes_(options.max_stream_buffer_bytes),
         client_id_(std::move(client_id)),
-        state_(std::make_shared<StreamState>()) {
+        state_(std::make_shared<StreamState>(metrics, options.max_stream_buffer_bytes,
+                                             options.stream_stall_timeout)) {
     absl::MutexLock lock(&state_->mu);
     state_->reactor = this;
   }
@@ -230,12 +252,10 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     std::shared_ptr<StreamState> state = state_;
     const Tokenizer* tokenizer = &engine_->tokenizer();
     Engine* engine = engine_;
-    const int64_t cap = max_buffer_bytes_;
-    Metrics* metrics = metrics_;
-    auto id = engine_->Submit(std::move(request),
-                              [state, tokenizer, engine, cap, metrics](const GenerationEvent& e) {
-                                OnEvent(state, *tokenizer, *engine, cap, metrics, e);
-                              });
+    auto id =
+        engine_->Submit(std::move(request), [state, tokenizer, engine](const GenerationEvent& e) {
+          OnEvent(state, *tokenizer, *engine, e);
+        });
     if (!id.ok()) {
       const grpc::Status status = ToGrpcStatus(id.status());
       if (metrics_ != nullptr) metrics_->OnRpcFinished("GenerateStream", status.error_code());
@@ -257,31 +277,36 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       absl::MutexLock lock(&state_->mu);
       state_->write_in_flight = false;
       if (!state_->pending.empty()) {
-        state_->pending_bytes -= static_cast<int64_t>(state_->pending.front().ByteSizeLong());
+        state_->AddPending(-static_cast<int64_t>(state_->pending.front().ByteSizeLong()));
         state_->pending.pop_front();
       }
       if (!ok) {
         state_->writes_broken = true;
         state_->pending.clear();
-        state_->pending_bytes = 0;
+        state_->AddPending(-state_->pending_bytes);
       }
     }
     Pump(state_);
   }
 
   void OnDone() override {
+    std::unique_ptr<grpc::Alarm> alarm;
     {
       absl::MutexLock lock(&state_->mu);
       state_->reactor = nullptr;
+      alarm = std::move(state_->stall_alarm);
+      state_->pending.clear();
+      state_->AddPending(-state_->pending_bytes);
     }
+    alarm.reset();  // cancels it; its callback then runs with ok == false and lets go of the state
     delete this;
   }
 
  private:
   // Engine thread: queue the event's message (coalescing behind an in-flight write), enforce the
-  // slow-reader cap, and start a write if none is in flight.
+  // slow-reader limits (buffered bytes, stalled write), and start a write if none is in flight.
   static void OnEvent(const std::shared_ptr<StreamState>& state, const Tokenizer& tokenizer,
-                      Engine& engine, int64_t cap, Metrics* metrics, const GenerationEvent& e) {
+                      Engine& engine, const GenerationEvent& e) {
     bool cancel = false;
     RequestId id = 0;
     {
@@ -301,9 +326,18 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
           m.set_finish_reason(ToProtoFinishReason(e.finish_reason));
           FillUsageAndTimings(e.timings, m.mutable_usage(), m.mutable_timings());
         }
-        state->pending_bytes += static_cast<int64_t>(m.ByteSizeLong()) - before;
-        if (!e.finished && !state->slow_reader && state->pending_bytes > cap) {
+        state->AddPending(static_cast<int64_t>(m.ByteSizeLong()) - before);
+        const bool over_cap = state->pending_bytes > state->max_buffer_bytes;
+        const bool stalled = state->write_in_flight && state->StallLimited() &&
+                             absl::Now() - state->write_started > state->stall_timeout;
+        if (!e.finished && !state->slow_reader && (over_cap || stalled)) {
           state->slow_reader = true;
+          state->final_status = grpc::Status(
+              grpc::StatusCode::RESOURCE_EXHAUSTED,
+              over_cap ? "the client did not read the stream: its buffer passed the server's "
+                         "--max_stream_buffer_bytes and the request was cancelled"
+                       : "the client did not read the stream for the server's "
+                         "--stream_stall_timeout_seconds and the request was cancelled");
           cancel = true;
           id = state->submit.id;
         }
@@ -312,17 +346,57 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
         state->final_queued = true;
         state->reason = e.finish_reason;
         state->timings = e.timings;
-        state->final_status =
-            state->slow_reader
-                ? grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                               "the client did not read the stream: its buffer passed the "
-                               "server's --max_stream_buffer_bytes and the request was cancelled")
-                : FinalStatus(e.finish_reason, e.error);
+        if (!state->slow_reader) state->final_status = FinalStatus(e.finish_reason, e.error);
       }
     }
     if (cancel) {
-      if (metrics != nullptr) metrics->OnSlowReaderCancelled();
+      if (state->metrics != nullptr) state->metrics->OnSlowReaderCancelled();
       engine.Cancel(id);
+    }
+    if (e.finished) ArmStallAlarm(state);
+    Pump(state);
+  }
+
+  // The request has ended; its stream must be delivered within the stall timeout. The alarm is
+  // set outside the lock (no gRPC calls under it) and kept only if the RPC is still running.
+  static void ArmStallAlarm(const std::shared_ptr<StreamState>& state) {
+    if (!state->StallLimited()) return;
+    auto alarm = std::make_unique<grpc::Alarm>();
+    alarm->Set(absl::ToChronoTime(absl::Now() + state->stall_timeout), [state](bool fired) {
+      if (fired) ResetStalled(state);
+    });
+    absl::MutexLock lock(&state->mu);
+    // Otherwise OnDone has run: the alarm is destroyed on return, after the lock, cancelling it.
+    if (state->reactor != nullptr) state->stall_alarm = std::move(alarm);
+  }
+
+  // The stall timeout passed with the stream unfinished: the client is not taking its output, and
+  // even the final status would wait behind it. Cancelling the call (RST_STREAM; the client sees
+  // CANCELLED) frees it and its buffer. Pump does not Finish while this runs, so the reactor and
+  // its context stay alive.
+  static void ResetStalled(const std::shared_ptr<StreamState>& state) {
+    StreamGenerateReactor* reactor;
+    RequestId id;
+    bool count;
+    {
+      absl::MutexLock lock(&state->mu);
+      reactor = state->reactor;
+      if (reactor == nullptr || state->finished || state->resetting) return;
+      state->resetting = true;
+      count = !state->slow_reader;
+      state->slow_reader = true;
+      state->final_status = grpc::Status(grpc::StatusCode::CANCELLED,
+                                         "the client did not read the stream for the server's "
+                                         "--stream_stall_timeout_seconds: the call was reset");
+      id = state->submit.id;
+    }
+    EMBER_LOG(WARNING) << "GenerateStream id=" << id
+                       << ": the client took no output for the stall timeout; resetting the call";
+    if (count && state->metrics != nullptr) state->metrics->OnSlowReaderCancelled();
+    reactor->context_->TryCancel();
+    {
+      absl::MutexLock lock(&state->mu);
+      state->resetting = false;
     }
     Pump(state);
   }
@@ -338,11 +412,12 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       absl::MutexLock lock(&state->mu);
       reactor = state->reactor;
       if (reactor == nullptr || !state->submit.started || state->finished ||
-          state->write_in_flight) {
+          state->write_in_flight || state->resetting) {
         return;
       }
       if (!state->pending.empty() && !state->writes_broken) {
         state->write_in_flight = true;
+        state->write_started = absl::Now();
         to_write = &state->pending.front();  // deque references survive push_back
       } else if (state->final_queued) {
         state->finished = true;
@@ -376,7 +451,6 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
   Engine* engine_;
   Metrics* metrics_;
   const bool log_requests_;
-  const int64_t max_buffer_bytes_;
   const std::string client_id_;
   std::shared_ptr<StreamState> state_;
 };

@@ -1,15 +1,68 @@
 #include "server/generation_service.h"
 
 #include <chrono>
+#include <optional>
 
+#include "core/engine/clock.h"
 #include "server/auth.h"
 #include "server/generate_reactors.h"
 #include "server/status_mapping.h"
 
 namespace ember {
 
+namespace {
+
+// The position of `method` in the Generation service, which is the index gRPC's generated code
+// registers it under.
+int MethodIndex(const char* method) {
+  const google::protobuf::ServiceDescriptor* service =
+      ember::v1::GenerateRequest::descriptor()->file()->FindServiceByName("Generation");
+  return service->FindMethodByName(method)->index();
+}
+
+}  // namespace
+
 GenerationService::GenerationService(const ServerOptions& options, Metrics* metrics)
-    : options_(options), metrics_(metrics) {}
+    : options_(options), metrics_(metrics) {
+  // The generated WithCallbackMethod_* classes register handlers the same way, with the public
+  // message types; these take CheckedRequests instead (see request_parsing.h). Registering every
+  // method also replaces the base Service's synchronous handlers, which are never used.
+  using ember::v1::GenerateRequest;
+  using ember::v1::ListModelsRequest;
+  using ember::v1::TokenizeRequest;
+  MarkMethodCallback(MethodIndex("Generate"),
+                     new grpc::internal::CallbackUnaryHandler<CheckedRequest<GenerateRequest>,
+                                                              ember::v1::GenerateResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const CheckedRequest<GenerateRequest>* request,
+                                ember::v1::GenerateResponse* response) {
+                           return HandleGenerate(context, *request, response);
+                         }));
+  MarkMethodCallback(
+      MethodIndex("GenerateStream"),
+      new grpc::internal::CallbackServerStreamingHandler<CheckedRequest<GenerateRequest>,
+                                                         ember::v1::GenerateStreamResponse>(
+          [this](grpc::CallbackServerContext* context,
+                 const CheckedRequest<GenerateRequest>* request) {
+            return HandleGenerateStream(context, *request);
+          }));
+  MarkMethodCallback(MethodIndex("Tokenize"),
+                     new grpc::internal::CallbackUnaryHandler<CheckedRequest<TokenizeRequest>,
+                                                              ember::v1::TokenizeResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const CheckedRequest<TokenizeRequest>* request,
+                                ember::v1::TokenizeResponse* response) {
+                           return HandleTokenize(context, *request, response);
+                         }));
+  MarkMethodCallback(MethodIndex("ListModels"),
+                     new grpc::internal::CallbackUnaryHandler<CheckedRequest<ListModelsRequest>,
+                                                              ember::v1::ListModelsResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const CheckedRequest<ListModelsRequest>* request,
+                                ember::v1::ListModelsResponse* response) {
+                           return HandleListModels(context, *request, response);
+                         }));
+}
 
 void GenerationService::SetEngine(Engine* engine, const std::string& model_name) {
   limits_.model_name = model_name;
@@ -30,13 +83,23 @@ absl::StatusOr<Engine*> GenerationService::Ready(const grpc::CallbackServerConte
 }
 
 absl::StatusOr<GenerationRequest> GenerationService::Convert(
-    grpc::CallbackServerContext* context, const ember::v1::GenerateRequest& request) const {
-  absl::StatusOr<GenerationRequest> out = ToGenerationRequest(request, limits_);
-  if (!out.ok()) return out;
-  const auto deadline = context->deadline();
-  if (deadline != std::chrono::system_clock::time_point::max()) {
-    out->deadline = absl::FromChrono(deadline);
+    grpc::CallbackServerContext* context,
+    const CheckedRequest<ember::v1::GenerateRequest>& request) const {
+  if (!request.status.ok()) return request.status;
+  std::optional<absl::Time> deadline;
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    deadline = absl::FromChrono(context->deadline());
+    // Nobody waits for the answer, so refuse before anything costly (the engine tokenizes at
+    // Submit, where it checks the deadline again by the same clock).
+    const Clock* clock = options_.engine.clock != nullptr ? options_.engine.clock : Clock::Real();
+    if (*deadline <= clock->Now()) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed before the request could start; it was not queued");
+    }
   }
+  absl::StatusOr<GenerationRequest> out = ToGenerationRequest(request.message, limits_);
+  if (!out.ok()) return out;
+  out->deadline = deadline;
   return out;
 }
 
@@ -50,22 +113,24 @@ grpc::ServerUnaryReactor* GenerationService::FinishNow(grpc::CallbackServerConte
   return reactor;
 }
 
-grpc::ServerUnaryReactor* GenerationService::Generate(grpc::CallbackServerContext* context,
-                                                      const ember::v1::GenerateRequest* request,
-                                                      ember::v1::GenerateResponse* response) {
+grpc::ServerUnaryReactor* GenerationService::HandleGenerate(
+    grpc::CallbackServerContext* context, const CheckedRequest<ember::v1::GenerateRequest>& request,
+    ember::v1::GenerateResponse* response) {
   absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "Generate", engine.status());
-  absl::StatusOr<GenerationRequest> converted = Convert(context, *request);
+  absl::StatusOr<GenerationRequest> converted = Convert(context, request);
   if (!converted.ok()) return FinishNow(context, "Generate", converted.status());
-  return StartUnaryGenerate(context, std::move(*converted), response, request->return_token_ids(),
-                            *engine, metrics_, options_, limits_.model_name);
+  return StartUnaryGenerate(context, std::move(*converted), response,
+                            request.message.return_token_ids(), *engine, metrics_, options_,
+                            limits_.model_name);
 }
 
-grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerationService::GenerateStream(
-    grpc::CallbackServerContext* context, const ember::v1::GenerateRequest* request) {
+grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>*
+GenerationService::HandleGenerateStream(grpc::CallbackServerContext* context,
+                                        const CheckedRequest<ember::v1::GenerateRequest>& request) {
   absl::StatusOr<Engine*> engine = Ready(context);
   absl::StatusOr<GenerationRequest> converted =
-      engine.ok() ? Convert(context, *request) : absl::StatusOr<GenerationRequest>(engine.status());
+      engine.ok() ? Convert(context, request) : absl::StatusOr<GenerationRequest>(engine.status());
   if (!converted.ok()) {
     // A reactor that only reports the error.
     class ErrorReactor : public grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse> {
@@ -80,23 +145,20 @@ grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerationService::
   return StartStreamGenerate(context, std::move(*converted), *engine, metrics_, options_);
 }
 
-grpc::ServerUnaryReactor* GenerationService::Tokenize(grpc::CallbackServerContext* context,
-                                                      const ember::v1::TokenizeRequest* request,
-                                                      ember::v1::TokenizeResponse* response) {
+grpc::ServerUnaryReactor* GenerationService::HandleTokenize(
+    grpc::CallbackServerContext* context, const CheckedRequest<ember::v1::TokenizeRequest>& checked,
+    ember::v1::TokenizeResponse* response) {
   absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "Tokenize", engine.status());
-  if (!request->model().empty() && request->model() != limits_.model_name) {
+  // Refused by ParseRequest, e.g. `text` not UTF-8: the tokenizer only ever sees valid UTF-8.
+  if (!checked.status.ok()) return FinishNow(context, "Tokenize", checked.status);
+  const ember::v1::TokenizeRequest& request = checked.message;
+  if (!request.model().empty() && request.model() != limits_.model_name) {
     return FinishNow(context, "Tokenize",
-                     absl::NotFoundError("model: \"" + request->model() + "\" is not served here"));
-  }
-  const size_t bad = FindInvalidUtf8Offset(request->text());
-  if (bad != absl::string_view::npos) {
-    return FinishNow(
-        context, "Tokenize",
-        absl::InvalidArgumentError("text: not valid UTF-8 at byte " + std::to_string(bad)));
+                     absl::NotFoundError("model: \"" + request.model() + "\" is not served here"));
   }
   const Tokenizer& tokenizer = (*engine)->tokenizer();
-  auto ids = tokenizer.Encode(request->text(), request->add_special_tokens());
+  auto ids = tokenizer.Encode(request.text(), request.add_special_tokens());
   if (!ids.ok()) return FinishNow(context, "Tokenize", ids.status());
   for (int32_t id : *ids) {
     response->add_token_ids(id);
@@ -105,11 +167,13 @@ grpc::ServerUnaryReactor* GenerationService::Tokenize(grpc::CallbackServerContex
   return FinishNow(context, "Tokenize", absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* GenerationService::ListModels(
-    grpc::CallbackServerContext* context, const ember::v1::ListModelsRequest* /*request*/,
+grpc::ServerUnaryReactor* GenerationService::HandleListModels(
+    grpc::CallbackServerContext* context,
+    const CheckedRequest<ember::v1::ListModelsRequest>& request,
     ember::v1::ListModelsResponse* response) {
   absl::StatusOr<Engine*> engine = Ready(context);
   if (!engine.ok()) return FinishNow(context, "ListModels", engine.status());
+  if (!request.status.ok()) return FinishNow(context, "ListModels", request.status);
   const ModelInfo& info = (*engine)->model_info();
   ember::v1::ModelInfo* m = response->add_models();
   m->set_name(limits_.model_name);

@@ -1,6 +1,11 @@
 // The ember.v1.Generation gRPC service (callback API). It adapts gRPC to the engine: validate and
 // convert the request, Submit it, turn engine events into responses, map cancellation and
 // deadlines back to the engine. Reactors never block: events are queued and written one at a time.
+//
+// Every method receives its request as a CheckedRequest (see request_parsing.h), so a string
+// field that is not UTF-8, or bytes that are no message at all, are answered by ember with
+// INVALID_ARGUMENT naming the field, instead of gRPC's empty UNIMPLEMENTED after protobuf's parser
+// refused them. The handlers are registered in the constructor.
 #ifndef EMBER_SERVER_GENERATION_SERVICE_H_
 #define EMBER_SERVER_GENERATION_SERVICE_H_
 
@@ -12,11 +17,12 @@
 #include "ember/v1/generation.grpc.pb.h"
 #include "server/metrics.h"
 #include "server/request_conversion.h"
+#include "server/request_parsing.h"
 #include "server/server_options.h"
 
 namespace ember {
 
-class GenerationService final : public ember::v1::Generation::CallbackService {
+class GenerationService final : public ember::v1::Generation::Service {
  public:
   GenerationService(const ServerOptions& options, Metrics* metrics);
 
@@ -25,25 +31,31 @@ class GenerationService final : public ember::v1::Generation::CallbackService {
   // Draining: new calls get UNAVAILABLE; calls in flight continue.
   void StopAccepting() { accepting_.store(false); }
 
-  grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* context,
-                                     const ember::v1::GenerateRequest* request,
-                                     ember::v1::GenerateResponse* response) override;
-  grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* GenerateStream(
-      grpc::CallbackServerContext* context, const ember::v1::GenerateRequest* request) override;
-  grpc::ServerUnaryReactor* Tokenize(grpc::CallbackServerContext* context,
-                                     const ember::v1::TokenizeRequest* request,
-                                     ember::v1::TokenizeResponse* response) override;
-  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
-                                       const ember::v1::ListModelsRequest* request,
-                                       ember::v1::ListModelsResponse* response) override;
-
  private:
+  grpc::ServerUnaryReactor* HandleGenerate(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::GenerateRequest>& request,
+      ember::v1::GenerateResponse* response);
+  grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* HandleGenerateStream(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::GenerateRequest>& request);
+  grpc::ServerUnaryReactor* HandleTokenize(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::TokenizeRequest>& request,
+      ember::v1::TokenizeResponse* response);
+  grpc::ServerUnaryReactor* HandleListModels(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::ListModelsRequest>& request,
+      ember::v1::ListModelsResponse* response);
+
   // The engine, or a status explaining why this call cannot be served now (UNAUTHENTICATED
   // without the configured bearer token, UNAVAILABLE while loading or draining).
   absl::StatusOr<Engine*> Ready(const grpc::CallbackServerContext* context) const;
-  // Validation + conversion, including the gRPC deadline.
-  absl::StatusOr<GenerationRequest> Convert(grpc::CallbackServerContext* context,
-                                            const ember::v1::GenerateRequest& request) const;
+  // Parsing, the deadline, validation and conversion, in that order. DEADLINE_EXCEEDED when the
+  // call's deadline has already passed (by the engine's clock): such a request is never queued.
+  absl::StatusOr<GenerationRequest> Convert(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::GenerateRequest>& request) const;
   grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const char* method,
                                       const absl::Status& status);
 

@@ -39,6 +39,9 @@ ABSL_FLAG(double, drain_grace_seconds, 30,
           "On SIGTERM/SIGINT, how long in-flight requests may finish before being cancelled");
 ABSL_FLAG(int64_t, max_stream_buffer_bytes, 1 << 20,
           "Unread output a stream may buffer before it is cancelled (slow reader)");
+ABSL_FLAG(double, stream_stall_timeout_seconds, 60,
+          "A stream whose client takes none of its output for this long is cancelled (slow "
+          "reader), or reset once its request has ended; 0 = never");
 ABSL_FLAG(double, stall_timeout_seconds, 60,
           "Liveness fails when the engine makes no progress for this long with work pending");
 ABSL_FLAG(bool, log_requests, true, "Log one line per finished request");
@@ -85,6 +88,7 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
   o.engine.max_new_tokens_limit = absl::GetFlag(FLAGS_max_new_tokens_limit);
   o.drain_grace = absl::Seconds(absl::GetFlag(FLAGS_drain_grace_seconds));
   o.max_stream_buffer_bytes = absl::GetFlag(FLAGS_max_stream_buffer_bytes);
+  o.stream_stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stream_stall_timeout_seconds));
   o.stall_timeout = absl::Seconds(absl::GetFlag(FLAGS_stall_timeout_seconds));
   o.log_requests = absl::GetFlag(FLAGS_log_requests);
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);

@@ -144,6 +144,13 @@ Metrics::Metrics()
                         .Help("Streams cancelled because the client stopped reading.")
                         .Register(*registry_)
                         .Add({})),
+      stream_buffered_bytes_(
+          prometheus::BuildGauge()
+              .Name("ember_stream_buffered_bytes")
+              .Help("Stream output waiting for clients to accept it, over all streams (one "
+                    "stream holds about --max_stream_buffer_bytes at most).")
+              .Register(*registry_)
+              .Add({})),
       model_info_(prometheus::BuildGauge()
                       .Name("ember_model_info")
                       .Help("The served model (value 1), labelled with its name and dtype.")
@@ -255,6 +262,10 @@ void Metrics::OnRpcFinished(const std::string& method, grpc::StatusCode code) {
 }
 
 void Metrics::OnSlowReaderCancelled() { slow_readers_.Increment(); }
+
+void Metrics::AddStreamBufferedBytes(int64_t delta) {
+  stream_buffered_bytes_.Increment(static_cast<double>(delta));
+}
 
 void Metrics::SetModelInfo(const std::string& model, const std::string& dtype,
                            int64_t kv_blocks_total) {

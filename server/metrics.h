@@ -43,6 +43,8 @@ class Metrics : public EngineObserver {
   void OnRpcFinished(const std::string& method, grpc::StatusCode code);
   // A stream cancelled because its client stopped reading.
   void OnSlowReaderCancelled();
+  // Stream output held for clients that have not accepted it yet grew (or shrank) by `delta`.
+  void AddStreamBufferedBytes(int64_t delta);
   void SetModelInfo(const std::string& model, const std::string& dtype, int64_t kv_blocks_total);
   // Engine events are ignored until this is called, so the server's own warm-up request does not
   // appear as a served request (dashboards and alerts count users' work only).
@@ -74,6 +76,7 @@ class Metrics : public EngineObserver {
   prometheus::Gauge& kv_blocks_total_;
   prometheus::Counter& preemptions_;
   prometheus::Counter& slow_readers_;
+  prometheus::Gauge& stream_buffered_bytes_;
   prometheus::Family<prometheus::Gauge>& model_info_;
 };
 

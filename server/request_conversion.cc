@@ -103,8 +103,8 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
     if (static_cast<int>(stop.size()) > limits.max_stop_string_bytes) {
       return Invalid(field, absl::StrCat("longer than ", limits.max_stop_string_bytes, " bytes"));
     }
-    if (FindInvalidUtf8Offset(stop) != absl::string_view::npos) {
-      return Invalid(field, "not valid UTF-8");
+    if (const size_t bad = FindInvalidUtf8Offset(stop); bad != absl::string_view::npos) {
+      return Invalid(field, absl::StrCat("not valid UTF-8 at byte ", bad));
     }
     out.stop.push_back(stop);
   }

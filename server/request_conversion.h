@@ -23,7 +23,9 @@ struct RequestLimits {
 };
 
 // Checks every field of `request` and builds the engine request. INVALID_ARGUMENT naming the
-// field (its proto name) for a bad value; NOT_FOUND for an unknown model.
+// field (its proto name) for a bad value; NOT_FOUND for an unknown model. Requests that came
+// through gRPC were already checked for UTF-8 by ParseRequest (request_parsing.h); the checks here
+// keep other callers (tests, fuzzers) honest.
 absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateRequest& request,
                                                       const RequestLimits& limits);
 

@@ -3,6 +3,7 @@
 #define EMBER_SERVER_SERVER_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -27,6 +28,12 @@ struct ServerOptions {
   // holds more than this many bytes the request is cancelled and the stream ends with
   // RESOURCE_EXHAUSTED. Bounds the memory a slow or stalled reader can pin.
   int64_t max_stream_buffer_bytes = int64_t{1} << 20;
+  // A stream whose client accepts none of its output for this long is cut off: while the request
+  // runs, it is cancelled as a slow reader; once it has ended, the call is reset (the client sees
+  // CANCELLED: a status would wait behind the output it is not taking). Frees the call and its
+  // buffered output. Zero or infinite: never (a stalled client then holds them until it reads or
+  // disconnects).
+  absl::Duration stream_stall_timeout = absl::Seconds(60);
   // Liveness (health service "liveness") turns NOT_SERVING when work is pending and the engine
   // loop has not completed a step for this long.
   absl::Duration stall_timeout = absl::Seconds(60);
@@ -46,6 +53,11 @@ struct ServerOptions {
   // When non-empty, every ember.v1.Generation call must carry `authorization: Bearer <token>`
   // or gets UNAUTHENTICATED. Health and reflection stay open: probes and tooling have no token.
   std::string auth_token;
+  // Called on EmberServer::Start's thread once the gRPC port listens, before the model loads, with
+  // the bound port (useful with port 0). Until the model is loaded and warm, readiness is
+  // NOT_SERVING and every Generation call gets UNAVAILABLE; loading waits for this to return.
+  // Empty: nothing is called.
+  std::function<void(int grpc_port)> on_listening;
   // Connections older than this are closed gracefully (GOAWAY) so long-lived clients re-resolve
   // and spread over replicas added since. Zero or infinite: never.
   absl::Duration max_connection_age = absl::ZeroDuration();

@@ -5,15 +5,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/server/fault_test_util.h"
 #include "tests/server/server_test_fixture.h"
+#include "tests/test_util/http_get.h"
 #include "tests/test_util/temp_dir.h"
 
 extern char** environ;
@@ -94,6 +101,112 @@ TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
   EXPECT_EQ(WaitExit(p.pid), 0) << log;
   EXPECT_THAT(log, ::testing::HasSubstr("received SIGTERM"));
   std::fclose(p.err);
+}
+
+// Eight streams with max_running 1: one decoding and seven waiting when SIGTERM arrives, and a
+// 1 s grace that the work may or may not fit in (machine speed decides). Whatever the split:
+// health is NOT_SERVING at once, new calls get UNAVAILABLE, every stream either completes or ends
+// with CANCELLED/UNAVAILABLE within the grace (plus slack), none hangs, and the exit code is 0.
+TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheGrace) {
+  constexpr double kGraceSeconds = 1;
+  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
+                     "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0", "--threads=1",
+                     "--max_running=1", "--log_requests=false", "--drain_grace_seconds=1"});
+  std::string log;
+  const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
+  ASSERT_FALSE(ready.empty()) << log;
+  int port = 0, metrics_port = 0;
+  const size_t at = ready.find("port ") + 5;
+  ASSERT_TRUE(absl::SimpleAtoi(ready.substr(at, ready.find(',', at) - at), &port)) << ready;
+  const size_t mat = ready.find("metrics port ") + 13;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ready.substr(mat)), &metrics_port))
+      << ready;
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  auto stub = ember::v1::Generation::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
+
+  constexpr int kStreams = 8;
+  struct Outcome {
+    grpc::Status status;
+    size_t tokens = 0;
+    std::chrono::steady_clock::time_point ended;
+  };
+  std::vector<Outcome> outcomes(kStreams);
+  std::atomic<int> first_tokens{0};
+  std::vector<std::thread> streams;
+  for (int k = 0; k < kStreams; ++k) {
+    streams.emplace_back([&, k] {
+      grpc::ClientContext context;
+      auto reader = stub->GenerateStream(&context, GreedyRequest(static_cast<size_t>(k % 3), 200));
+      ember::v1::GenerateStreamResponse m;
+      bool first = true;
+      while (reader->Read(&m)) {
+        if (first && m.token_ids_size() > 0) ++first_tokens;
+        first = false;
+        outcomes[k].tokens += static_cast<size_t>(m.token_ids_size());
+      }
+      outcomes[k].status = reader->Finish();
+      outcomes[k].ended = std::chrono::steady_clock::now();
+    });
+  }
+  // One stream decodes, the rest are queued (all eight submitted).
+  double waiting = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto text = HttpGet(metrics_port, "/metrics");
+    waiting = text.ok() ? MetricValue(*text, "ember_requests_waiting") : 0;
+    return first_tokens.load() >= 1 && waiting >= 1;
+  })) << log;
+  ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
+  const auto sigterm = std::chrono::steady_clock::now();
+
+  // Health flips at once (or the server is already gone, which a probe also reads as down).
+  grpc::health::v1::HealthCheckResponse hr;
+  grpc::Status hs;
+  grpc::health::v1::HealthCheckResponse::ServingStatus serving =
+      grpc::health::v1::HealthCheckResponse::SERVING;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext c;
+        c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        hs = health->Check(&c, grpc::health::v1::HealthCheckRequest(), &hr);
+        serving = hr.status();
+        return !hs.ok() || serving != grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      absl::Seconds(2)));
+  const double flip_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sigterm).count();
+  EXPECT_TRUE(!hs.ok() || serving == grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // New calls are refused.
+  grpc::ClientContext late;
+  late.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  ember::v1::GenerateResponse response;
+  EXPECT_EQ(stub->Generate(&late, GreedyRequest(0, 2), &response).error_code(), grpc::UNAVAILABLE);
+
+  for (std::thread& t : streams) t.join();
+  int completed = 0, ended = 0;
+  for (int k = 0; k < kStreams; ++k) {
+    const Outcome& o = outcomes[k];
+    const double seconds = std::chrono::duration<double>(o.ended - sigterm).count();
+    EXPECT_LT(seconds, kGraceSeconds + 5) << "stream " << k;
+    if (o.status.ok()) {
+      ++completed;
+      EXPECT_EQ(o.tokens, 200u) << "stream " << k;
+    } else {
+      ++ended;
+      EXPECT_THAT(o.status.error_code(), ::testing::AnyOf(grpc::CANCELLED, grpc::UNAVAILABLE))
+          << "stream " << k << ": " << o.status.error_message();
+    }
+  }
+  ReadUntil(p.err, "shutdown complete", &log);
+  EXPECT_EQ(WaitExit(p.pid), 0) << log;
+  std::fclose(p.err);
+  std::cout << "SIGTERM with 1 decoding and " << waiting << " waiting: health down after "
+            << flip_ms << " ms; " << completed << " streams completed, " << ended
+            << " ended with a status at the grace\n";
+  RecordProperty("health_flip_ms", std::to_string(flip_ms));
+  RecordProperty("completed", completed);
+  RecordProperty("ended_at_grace", ended);
 }
 
 TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -17,6 +18,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
+#include "tests/server/fault_test_util.h"
 #include "tests/server/server_test_fixture.h"
 #include "tests/test_util/http_get.h"
 
@@ -192,6 +194,226 @@ TEST(ServerFaultTest, IdleConnectionsAndAggressiveKeepaliveDoNotStopService) {
     ASSERT_TRUE(stub->Generate(&c, GreedyRequest(1), &response).ok()) << "idle connection " << i;
     EXPECT_EQ(std::vector<int32_t>(response.token_ids().begin(), response.token_ids().end()),
               ReferenceGreedy(1));
+  }
+  ExpectIdleAndServing(h);
+}
+
+// The engine loop stalls inside a step (the test-only step delay): deadlines still fire for calls
+// waiting on it, liveness turns NOT_SERVING, and when the step ends everything recovers.
+TEST(ServerFaultTest, StalledEngineStepStillFailsDeadlinesAndRecovers) {
+  ServerOptions options = TestServerOptions();
+  options.stall_timeout = absl::Milliseconds(200);
+  ServerHarness h(options);
+  const std::string deadline = "ember_requests_total{finish_reason=\"deadline\"}";
+  const double deadline0 = MetricValue(h.Metrics(), deadline);
+  // A stream that is running when the engine stalls; it must complete afterwards.
+  grpc::ClientContext running_context;
+  auto running = h.stub().GenerateStream(&running_context, GreedyRequest(0, 50));
+  ember::v1::GenerateStreamResponse m;
+  ASSERT_TRUE(running->Read(&m));
+  std::vector<int32_t> tokens(m.token_ids().begin(), m.token_ids().end());
+  h.server().engine().SetStepDelayForTesting(absl::Seconds(3));
+  // The next step starts its 3 s sleep: no snapshot is published for longer than any normal step.
+  ASSERT_TRUE(WaitUntil([&] {
+    return absl::Now() - h.server().engine().Snapshot().last_progress > absl::Milliseconds(100);
+  }));
+  const int64_t stalled_at = h.server().engine().Snapshot().steps;
+
+  // Calls with a 300 ms deadline, unary and streaming, end with DEADLINE_EXCEEDED during the stall.
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<grpc::Status> status(2);
+  std::thread unary([&] {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    ember::v1::GenerateResponse response;
+    status[0] = h.stub().Generate(&c, GreedyRequest(1, 4), &response);
+  });
+  std::thread stream([&] {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    auto reader = h.stub().GenerateStream(&c, GreedyRequest(2, 4));
+    ember::v1::GenerateStreamResponse r;
+    while (reader->Read(&r)) {
+    }
+    status[1] = reader->Finish();
+  });
+  unary.join();
+  stream.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(status[0].error_code(), grpc::DEADLINE_EXCEEDED) << status[0].error_message();
+  EXPECT_EQ(status[1].error_code(), grpc::DEADLINE_EXCEEDED) << status[1].error_message();
+  EXPECT_EQ(h.server().engine().Snapshot().steps, stalled_at) << "the stall ended too early";
+  RecordProperty("deadline_during_stall_seconds", std::to_string(seconds));
+
+  // Liveness (and readiness) turn NOT_SERVING while the step is stuck.
+  auto check = [&](const char* service) {
+    grpc::ClientContext c;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    EXPECT_TRUE(h.health().Check(&c, req, &resp).ok());
+    return resp.status();
+  };
+  using Health = grpc::health::v1::HealthCheckResponse;
+  EXPECT_TRUE(WaitUntil([&] { return check("liveness") == Health::NOT_SERVING; }));
+  EXPECT_EQ(check(""), Health::NOT_SERVING);
+  EXPECT_EQ(h.server().engine().Snapshot().steps, stalled_at) << "the stall ended too early";
+
+  // The step ends: health comes back, the expired calls are counted once each as deadline, the
+  // running stream completes with its reference output, and nothing is left in the cache.
+  h.server().engine().SetStepDelayForTesting(absl::ZeroDuration());
+  EXPECT_TRUE(WaitUntil([&] { return check("liveness") == Health::SERVING; }));
+  EXPECT_EQ(check(""), Health::SERVING);
+  while (running->Read(&m)) tokens.insert(tokens.end(), m.token_ids().begin(), m.token_ids().end());
+  ASSERT_TRUE(running->Finish().ok());
+  ASSERT_EQ(tokens.size(), 50u);
+  const std::vector<int32_t> reference = ReferenceGreedy(0);
+  EXPECT_EQ(std::vector<int32_t>(tokens.begin(), tokens.begin() + reference.size()), reference);
+  EXPECT_TRUE(WaitUntil([&] { return MetricValue(h.Metrics(), deadline) == deadline0 + 2; }))
+      << MetricValue(h.Metrics(), deadline) - deadline0;
+  ExpectIdleAndServing(h);
+}
+
+// A drain whose grace passes with one stream decoding and three waiting (max_running 1, steps of
+// >= 20 ms, 100 tokens each: none can finish in 300 ms): health is NOT_SERVING at once, new calls
+// get UNAVAILABLE, and at the grace every stream ends with a status; each is counted cancelled.
+TEST(ServerFaultTest, DrainGraceExpiryEndsDecodingAndWaitingStreamsWithAStatus) {
+  ServerOptions options = TestServerOptions();
+  options.engine.max_running = 1;
+  options.drain_grace = absl::Milliseconds(300);
+  ServerHarness h(options);
+  const std::string cancelled = "ember_requests_total{finish_reason=\"cancelled\"}";
+  const double cancelled0 = MetricValue(h.Metrics(), cancelled);
+  h.server().engine().SetStepDelayForTesting(absl::Milliseconds(20));
+  constexpr int kStreams = 4;
+  std::vector<grpc::Status> status(kStreams);
+  std::vector<size_t> tokens(kStreams, 0);
+  std::vector<std::chrono::steady_clock::time_point> ended(kStreams);
+  std::vector<std::thread> streams;
+  for (int k = 0; k < kStreams; ++k) {
+    streams.emplace_back([&, k] {
+      grpc::ClientContext context;
+      auto reader =
+          h.stub().GenerateStream(&context, GreedyRequest(static_cast<size_t>(k % 3), 100));
+      ember::v1::GenerateStreamResponse m;
+      while (reader->Read(&m)) tokens[k] += static_cast<size_t>(m.token_ids_size());
+      status[k] = reader->Finish();
+      ended[k] = std::chrono::steady_clock::now();
+    });
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    const EngineSnapshot s = h.server().engine().Snapshot();
+    return s.running == 1 && s.waiting == kStreams - 1;
+  }));
+  const auto start = std::chrono::steady_clock::now();
+  std::thread shutdown([&] { h.server().Shutdown(); });
+  using Health = grpc::health::v1::HealthCheckResponse;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        grpc::ClientContext c;
+        Health resp;
+        return h.health().Check(&c, {}, &resp).ok() && resp.status() == Health::NOT_SERVING;
+      },
+      absl::Seconds(2)));
+  grpc::ClientContext late;
+  ember::v1::GenerateResponse response;
+  EXPECT_EQ(h.stub().Generate(&late, GreedyRequest(0, 2), &response).error_code(),
+            grpc::UNAVAILABLE);
+  for (std::thread& t : streams) t.join();
+  shutdown.join();
+  size_t total = 0;
+  for (int k = 0; k < kStreams; ++k) {
+    EXPECT_THAT(status[k].error_code(), ::testing::AnyOf(grpc::CANCELLED, grpc::UNAVAILABLE))
+        << k << ": " << status[k].error_message();
+    EXPECT_LT(std::chrono::duration<double>(ended[k] - start).count(), 0.3 + 5) << k;
+    EXPECT_LT(tokens[k], 100u) << k;
+    total += tokens[k];
+  }
+  EXPECT_GT(total, 0u);  // the decoding stream had started
+  EXPECT_TRUE(WaitUntil([&] {
+    return MetricValue(h.Metrics(), cancelled) == cancelled0 + kStreams;
+  })) << MetricValue(h.Metrics(), cancelled) - cancelled0;
+}
+
+// Waves of twice the capacity (running + waiting), unary and streaming calls mixed: every wave's
+// excess is refused with RESOURCE_EXHAUSTED quickly (p99 reported), the accepted calls complete
+// with the reference output, and resident memory does not grow from wave to wave.
+TEST(ServerFaultTest, RepeatedOverloadWavesRefuseQuicklyAndKeepMemoryFlat) {
+  ServerOptions options = TestServerOptions();
+  options.engine.max_running = 4;
+  options.engine.max_waiting = 4;
+  ServerHarness h(options);
+  h.server().engine().SetStepDelayForTesting(absl::Milliseconds(10));
+  constexpr int kCalls = 16;  // 2 x (max_running + max_waiting)
+  constexpr int kWarmUpWaves = 2, kWaves = 12;
+  std::vector<double> rejection_ms;
+  int accepted = 0;
+  auto wave = [&](bool measure) {
+    std::vector<std::thread> threads;
+    std::mutex mu;
+    for (int i = 0; i < kCalls; ++i) {
+      threads.emplace_back([&, i] {
+        const size_t prompt = static_cast<size_t>(i % 3);
+        grpc::ClientContext context;
+        const auto start = std::chrono::steady_clock::now();
+        grpc::Status s;
+        std::vector<int32_t> tokens;
+        if (i % 2 == 0) {
+          ember::v1::GenerateResponse response;
+          s = h.stub().Generate(&context, GreedyRequest(prompt), &response);
+          tokens.assign(response.token_ids().begin(), response.token_ids().end());
+        } else {
+          auto reader = h.stub().GenerateStream(&context, GreedyRequest(prompt));
+          ember::v1::GenerateStreamResponse m;
+          while (reader->Read(&m))
+            tokens.insert(tokens.end(), m.token_ids().begin(), m.token_ids().end());
+          s = reader->Finish();
+        }
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
+        if (s.ok()) {
+          EXPECT_EQ(tokens, ReferenceGreedy(prompt)) << i;
+        } else {
+          EXPECT_EQ(s.error_code(), grpc::RESOURCE_EXHAUSTED) << s.error_message();
+        }
+        std::lock_guard<std::mutex> lock(mu);
+        if (!measure) return;
+        if (s.ok()) ++accepted;
+        if (s.error_code() == grpc::RESOURCE_EXHAUSTED) rejection_ms.push_back(ms);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    // The next wave starts from an idle server.
+    EXPECT_TRUE(WaitUntil([&] { return h.server().engine().Snapshot().running == 0; }));
+  };
+  for (int w = 0; w < kWarmUpWaves; ++w) wave(false);
+  const int64_t rss_before = ResidentBytes();
+  for (int w = 0; w < kWaves; ++w) wave(true);
+  const int64_t rss_after = ResidentBytes();
+  h.server().engine().SetStepDelayForTesting(absl::ZeroDuration());
+
+  // Each wave serves at least the waiting queue's worth and refuses some.
+  EXPECT_GE(accepted, kWaves * 4);
+  ASSERT_GE(rejection_ms.size(), static_cast<size_t>(kWaves));
+  const double p50 = Percentile(rejection_ms, 50), p99 = Percentile(rejection_ms, 99);
+  const double growth_mib = static_cast<double>(rss_after - rss_before) / (1 << 20);
+  std::cout << "overload: " << kWaves << " waves of " << kCalls << " calls, " << accepted
+            << " accepted, " << rejection_ms.size() << " refused; refusal latency p50 " << p50
+            << " ms, p99 " << p99 << " ms, max " << Percentile(rejection_ms, 100) << " ms; RSS "
+            << rss_before / (1 << 20) << " MiB -> " << rss_after / (1 << 20) << " MiB ("
+            << growth_mib << " MiB)\n";
+  RecordProperty("rejection_p99_ms", std::to_string(p99));
+  RecordProperty("rejection_p50_ms", std::to_string(p50));
+  RecordProperty("rss_growth_mib", std::to_string(growth_mib));
+  // An accepted call takes >= 12 steps of 10 ms; a refusal never waits for the engine.
+  EXPECT_LT(p99, 500.0);
+  if (UnderAddressSanitizer()) {
+    // ASan's quarantine keeps freed memory resident (up to 256 MiB) by design.
+    std::cout << "RSS bound not checked under AddressSanitizer\n";
+  } else {
+    EXPECT_LT(growth_mib, 8.0);
   }
   ExpectIdleAndServing(h);
 }

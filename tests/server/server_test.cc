@@ -1,14 +1,12 @@
 // The real gRPC server on an ephemeral loopback port: unary and streaming generation against the
-// PyTorch reference, concurrency, cancellation (seen in /metrics), the queue bound, validation,
-// deadlines, health, and draining.
+// PyTorch reference, concurrency, cancellation (seen in /metrics), the queue bound, deadlines,
+// health, and draining. Bad requests have their own file: server_bad_request_test.cc.
 // GCC 12 reports a false -Wrestrict inside std::string's copy when a string is assigned in a loop
 // inside a lambda here (GCC bug 105329); nothing in this file overlaps memory.
 #pragma GCC diagnostic ignored "-Wrestrict"
 
 #include <atomic>
 #include <cmath>
-#include <functional>
-#include <limits>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
@@ -118,121 +116,6 @@ TEST_F(ServerTest, TokenizeAndListModels) {
   EXPECT_EQ(models.models(0).context_length(), 256);
   EXPECT_EQ(models.models(0).dtype(), "F32");
   EXPECT_EQ(models.default_model(), models.models(0).name());
-}
-
-TEST_F(ServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
-  struct Case {
-    std::function<void(ember::v1::GenerateRequest&)> mutate;
-    grpc::StatusCode code;
-    std::string field;
-  };
-  using Sampling = ember::v1::SamplingParameters;
-  // A case that sets one sampling field to `value` and expects it named.
-  auto sampling = [](void (Sampling::*set)(float), float value, const char* field) {
-    return Case{[=](auto& r) { (r.mutable_sampling()->*set)(value); }, grpc::INVALID_ARGUMENT,
-                std::string("sampling.") + field};
-  };
-  constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
-  constexpr float kInf = std::numeric_limits<float>::infinity();
-  std::vector<Case> cases = {
-      {[](auto& r) { r.clear_prompt_token_ids(); }, grpc::INVALID_ARGUMENT, "prompt"},
-      {[](auto& r) { r.set_prompt("hi"); }, grpc::INVALID_ARGUMENT, "prompt_token_ids"},
-      {[](auto& r) { r.set_prompt_token_ids(0, -3); }, grpc::INVALID_ARGUMENT,
-       "prompt_token_ids[0]"},
-      {[](auto& r) { r.set_prompt_token_ids(1, 512); }, grpc::INVALID_ARGUMENT,
-       "prompt_token_ids[1]"},  // == vocab size
-      {[](auto& r) { r.set_prompt_token_ids(2, std::numeric_limits<int32_t>::max()); },
-       grpc::INVALID_ARGUMENT, "prompt_token_ids[2]"},
-      {[](auto& r) { r.set_prompt_token_ids(0, std::numeric_limits<int32_t>::min()); },
-       grpc::INVALID_ARGUMENT, "prompt_token_ids[0]"},
-      {[](auto& r) {
-         r.clear_prompt_token_ids();
-         for (int i = 0; i < 300; ++i) r.add_prompt_token_ids(5);
-       },
-       grpc::INVALID_ARGUMENT, "context length"},
-      {[](auto& r) { r.set_max_new_tokens(-1); }, grpc::INVALID_ARGUMENT, "max_new_tokens"},
-      {[](auto& r) { r.set_max_new_tokens(1 << 30); }, grpc::INVALID_ARGUMENT, "max_new_tokens"},
-      {[](auto& r) { r.set_max_new_tokens(std::numeric_limits<int32_t>::max()); },
-       grpc::INVALID_ARGUMENT, "max_new_tokens"},
-      {[](auto& r) { r.set_max_new_tokens(std::numeric_limits<int32_t>::min()); },
-       grpc::INVALID_ARGUMENT, "max_new_tokens"},
-      sampling(&Sampling::set_temperature, -0.5f, "temperature"),
-      sampling(&Sampling::set_temperature, kNan, "temperature"),
-      sampling(&Sampling::set_temperature, kInf, "temperature"),
-      sampling(&Sampling::set_temperature, -kInf, "temperature"),
-      sampling(&Sampling::set_temperature, 101, "temperature"),
-      sampling(&Sampling::set_top_p, 1.5f, "top_p"),
-      sampling(&Sampling::set_top_p, 0, "top_p"),
-      sampling(&Sampling::set_top_p, -0.1f, "top_p"),
-      sampling(&Sampling::set_top_p, kNan, "top_p"),
-      sampling(&Sampling::set_top_p, kInf, "top_p"),
-      sampling(&Sampling::set_min_p, 2, "min_p"),
-      sampling(&Sampling::set_min_p, -0.1f, "min_p"),
-      sampling(&Sampling::set_min_p, kNan, "min_p"),
-      sampling(&Sampling::set_min_p, kInf, "min_p"),
-      sampling(&Sampling::set_repetition_penalty, 0, "repetition_penalty"),
-      sampling(&Sampling::set_repetition_penalty, -1, "repetition_penalty"),
-      sampling(&Sampling::set_repetition_penalty, 11, "repetition_penalty"),
-      sampling(&Sampling::set_repetition_penalty, kNan, "repetition_penalty"),
-      sampling(&Sampling::set_repetition_penalty, kInf, "repetition_penalty"),
-      sampling(&Sampling::set_presence_penalty, -3, "presence_penalty"),
-      sampling(&Sampling::set_presence_penalty, 3, "presence_penalty"),
-      sampling(&Sampling::set_presence_penalty, kNan, "presence_penalty"),
-      sampling(&Sampling::set_presence_penalty, kInf, "presence_penalty"),
-      sampling(&Sampling::set_presence_penalty, -kInf, "presence_penalty"),
-      sampling(&Sampling::set_frequency_penalty, -3, "frequency_penalty"),
-      sampling(&Sampling::set_frequency_penalty, 3, "frequency_penalty"),
-      sampling(&Sampling::set_frequency_penalty, kNan, "frequency_penalty"),
-      sampling(&Sampling::set_frequency_penalty, -kInf, "frequency_penalty"),
-      {[](auto& r) { r.mutable_sampling()->set_top_k(-1); }, grpc::INVALID_ARGUMENT,
-       "sampling.top_k"},
-      {[](auto& r) { r.mutable_sampling()->set_top_k(std::numeric_limits<int32_t>::min()); },
-       grpc::INVALID_ARGUMENT, "sampling.top_k"},
-      {[](auto& r) { r.set_top_logprobs(21); }, grpc::INVALID_ARGUMENT, "top_logprobs"},
-      {[](auto& r) { r.set_top_logprobs(-1); }, grpc::INVALID_ARGUMENT, "top_logprobs"},
-      {[](auto& r) { r.add_stop(""); }, grpc::INVALID_ARGUMENT, "stop[0]"},
-      {[](auto& r) {
-         r.add_stop("ok");
-         r.add_stop("");
-       },
-       grpc::INVALID_ARGUMENT, "stop[1]"},
-      {[](auto& r) {
-         for (int i = 0; i < 17; ++i) *r.add_stop() = "x";
-       },
-       grpc::INVALID_ARGUMENT, "stop"},
-      {[](auto& r) { r.add_stop()->assign(300, 'a'); }, grpc::INVALID_ARGUMENT, "stop[0]"},
-      {[](auto& r) { r.set_model("no-such-model"); }, grpc::NOT_FOUND, "model"},
-      {[](auto& r) { r.set_request_id(std::string(200, 'x')); }, grpc::INVALID_ARGUMENT,
-       "request_id"},
-      {[](auto& r) { r.set_request_id("tab\tin id"); }, grpc::INVALID_ARGUMENT, "request_id"},
-  };
-  for (size_t i = 0; i < cases.size(); ++i) {
-    ember::v1::GenerateRequest r = GreedyRequest(0);
-    cases[i].mutate(r);
-    grpc::ClientContext c;
-    ember::v1::GenerateResponse response;
-    grpc::Status s = harness_->stub().Generate(&c, r, &response);
-    EXPECT_EQ(s.error_code(), cases[i].code) << "case " << i << ": " << s.error_message();
-    EXPECT_THAT(s.error_message(), HasSubstr(cases[i].field)) << "case " << i;
-    // The same through the streaming RPC.
-    grpc::ClientContext cs;
-    StreamResult streamed = Stream(harness_->stub(), r, &cs);
-    EXPECT_EQ(streamed.status.error_code(), cases[i].code) << "stream case " << i;
-  }
-  // A message over --max_receive_message_bytes (4 MiB) is refused by gRPC before any parsing.
-  {
-    ember::v1::GenerateRequest huge = GreedyRequest(0);
-    for (int i = 0; i < (5 << 20) / 2; ++i) huge.add_prompt_token_ids(300);  // 2-byte varints
-    grpc::ClientContext c;
-    ember::v1::GenerateResponse response;
-    EXPECT_EQ(harness_->stub().Generate(&c, huge, &response).error_code(),
-              grpc::RESOURCE_EXHAUSTED);
-  }
-  // Still serving.
-  grpc::ClientContext c;
-  ember::v1::GenerateResponse ok;
-  ASSERT_TRUE(harness_->stub().Generate(&c, GreedyRequest(1), &ok).ok());
-  EXPECT_EQ(Ids(ok.token_ids()), ReferenceGreedy(1));
 }
 
 TEST_F(ServerTest, CancellingMidStreamFreesBlocksAndIsCounted) {
