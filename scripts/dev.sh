@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The two set-up commands of README.md:
 #   scripts/dev.sh serve   install what is missing, build, start ember on the embedded default model
-#   scripts/dev.sh test    install what is missing, build, run every test (release -Werror, then ASan+UBSan)
+#   scripts/dev.sh test    install what is missing, build, run every test (release -Werror, then
+#                          ASan+UBSan, the engine tests under TSan, and the fuzz targets' corpus
+#                          replay under clang)
 # Environment: EMBER_JOBS (parallel build jobs, default: nproc), EMBER_BUILD_ROOT (default: ./build).
 set -euo pipefail
 
@@ -10,11 +12,17 @@ cd "$here"
 jobs=${EMBER_JOBS:-$(nproc)}
 build_root=${EMBER_BUILD_ROOT:-$here/build}
 
-configure_and_build() {  # dir, extra cmake args...
+configure_and_build() {  # dir, extra cmake args..., [--target targets...]
   local dir=$1
   shift
-  cmake -S "$here" -B "$dir" -G Ninja "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  local cmake_args=() targets=()
+  while [[ $# -gt 0 && "$1" != "--target" ]]; do
+    cmake_args+=("$1")
+    shift
+  done
+  [[ $# -gt 0 ]] && shift && targets=(--target "$@")
+  cmake -S "$here" -B "$dir" -G Ninja "${cmake_args[@]}" >/dev/null
+  cmake --build "$dir" -j "$jobs" "${targets[@]}"
 }
 
 cmd=${1:-}
@@ -42,6 +50,24 @@ case "$cmd" in
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" --timeout 1800
+    echo "== ThreadSanitizer: the engine loop and scheduler tests (label engine)"
+    # One OpenMP thread: libgomp is not TSan-instrumented, so its barriers would look like races;
+    # what TSan checks here is the engine loop against the threads that Submit and Cancel.
+    configure_and_build "$build_root/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON \
+      -DEMBER_SANITIZE=thread -DEMBER_BUILD_BENCH=OFF \
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+      --target engine_test engine_unit_test
+    OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      ctest --test-dir "$build_root/tsan" -L engine --output-on-failure -j "$jobs" --timeout 900
+    echo "== fuzz targets (clang, libFuzzer): replay the committed corpora"
+    # Only the fuzz executables and the core libraries they link are built: no tests, server or
+    # tools. scripts/fuzz.sh runs the same binaries for longer.
+    CC=clang CXX=clang++ configure_and_build "$build_root/fuzz" -DEMBER_FUZZ=ON \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON -DEMBER_BUILD_TESTS=OFF \
+      -DEMBER_BUILD_BENCH=OFF \
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+      --target ember_fuzz
+    ctest --test-dir "$build_root/fuzz" -L fuzz --output-on-failure -j "$jobs" --timeout 600
     echo "== all tests passed in $(($(date +%s) - start)) s"
     ;;
   *)

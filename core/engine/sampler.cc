@@ -75,10 +75,17 @@ SampledToken Sampler::Sample(float* logits, int64_t vocab_size) {
   }
   const float max = logits[best];
   const bool want_logprobs = params_.logprobs || params_.top_logprobs > 0;
+  // +inf logits share all the mass equally (log_z is then the log of their count) and every other
+  // token has none; logit - log_z would give inf - inf = NaN for them.
+  const bool infinite = std::isinf(max);
   double log_z = 0.0;
+  auto log_prob = [&](int32_t t) {
+    if (infinite) return logits[t] == max ? static_cast<float>(-log_z) : kMinusInf;
+    return static_cast<float>(logits[t] - log_z);
+  };
   if (want_logprobs) {
-    if (std::isinf(max)) {  // +inf logit(s): all mass there
-      log_z = max;
+    if (infinite) {
+      log_z = std::log(static_cast<double>(std::count(logits, logits + vocab_size, max)));
     } else {
       log_z = LogSumExp(logits, vocab_size, max);
     }
@@ -92,13 +99,13 @@ SampledToken Sampler::Sample(float* logits, int64_t vocab_size) {
                         });
       for (int64_t i = 0; i < k; ++i) {
         const int32_t t = candidates_[static_cast<size_t>(i)];
-        result.top.push_back({t, static_cast<float>(logits[t] - log_z)});
+        result.top.push_back({t, log_prob(t)});
       }
     }
   }
 
   int32_t chosen = static_cast<int32_t>(best);
-  if (params_.temperature > 0.0f && !std::isinf(max)) {
+  if (params_.temperature > 0.0f && !infinite) {
     // Candidates sorted by logit (ties by id, so the order is fully determined), truncated by
     // top-k, then by min-p and top-p on the tempered distribution.
     candidates_.clear();
@@ -157,7 +164,7 @@ SampledToken Sampler::Sample(float* logits, int64_t vocab_size) {
     }
   }
   result.token = chosen;
-  if (want_logprobs) result.logprob = static_cast<float>(logits[chosen] - log_z);
+  if (want_logprobs) result.logprob = log_prob(chosen);
   ++output_counts_[chosen];
   return result;
 }

@@ -26,6 +26,7 @@ class KvCache {
                                                          DType dtype);
 
   KvLayerView layer(int64_t index) const;
+  int64_t num_layers() const { return num_layers_; }
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
   DType dtype() const { return dtype_; }

@@ -53,6 +53,18 @@ absl::StatusOr<int64_t> PositionCount(const ConfigFields& fields, absl::string_v
   return value;
 }
 
+// The required vocab_size. Token ids are int32 throughout ember (tokenizer, sampler, API), so a
+// larger vocabulary could not be addressed, and its special token ids would be truncated.
+absl::StatusOr<int64_t> VocabSize(const ConfigFields& fields) {
+  ASSIGN_OR_RETURN(const int64_t value, RequiredSize(fields, "vocab_size"));
+  constexpr int64_t kMaxVocab = std::numeric_limits<int32_t>::max();
+  if (value > kMaxVocab) {
+    return fields.Error("vocab_size", absl::StrCat("is ", value, ", more tokens than ember can ",
+                                                   "index (at most ", kMaxVocab, ")"));
+  }
+  return value;
+}
+
 // A number that must be > 0 when present; `fallback` when absent or null.
 absl::StatusOr<double> PositiveNumber(const ConfigFields& fields, absl::string_view key,
                                       double fallback) {
@@ -203,7 +215,7 @@ absl::Status ResolveHeads(const ConfigFields& fields, absl::string_view heads_ke
 
 absl::Status ParseGpt2(const ConfigFields& fields, ModelConfig& config) {
   config.architecture = Architecture::kGpt2;
-  ASSIGN_OR_RETURN(config.vocab_size, RequiredSize(fields, "vocab_size"));
+  ASSIGN_OR_RETURN(config.vocab_size, VocabSize(fields));
   ASSIGN_OR_RETURN(config.hidden_size, RequiredSize(fields, "n_embd"));
   ASSIGN_OR_RETURN(config.num_layers, RequiredSize(fields, "n_layer"));
   ASSIGN_OR_RETURN(config.num_heads, RequiredSize(fields, "n_head"));
@@ -214,6 +226,10 @@ absl::Status ParseGpt2(const ConfigFields& fields, ModelConfig& config) {
   ASSIGN_OR_RETURN(config.max_position_embeddings, PositionCount(fields, positions_key));
   config.max_context = config.max_position_embeddings;
   ASSIGN_OR_RETURN(const std::optional<int64_t> inner, fields.PositiveInt("n_inner"));
+  if (!inner.has_value() && config.hidden_size > std::numeric_limits<int64_t>::max() / 4) {
+    return fields.Error("n_embd", absl::StrCat("is ", config.hidden_size,
+                                               ", too large for the default n_inner (4 * n_embd)"));
+  }
   config.intermediate_size = inner.value_or(4 * config.hidden_size);
   RETURN_IF_ERROR(ResolveHeads(fields, "n_head", std::nullopt, config));
 
@@ -267,7 +283,7 @@ absl::Status ParseSlidingWindow(const ConfigFields& fields, ModelConfig& config)
 absl::Status ParseLlamaFamily(const ConfigFields& fields, ModelConfig& config) {
   config.architecture = Architecture::kLlama;
   const std::string& type = config.model_type;
-  ASSIGN_OR_RETURN(config.vocab_size, RequiredSize(fields, "vocab_size"));
+  ASSIGN_OR_RETURN(config.vocab_size, VocabSize(fields));
   ASSIGN_OR_RETURN(config.hidden_size, RequiredSize(fields, "hidden_size"));
   ASSIGN_OR_RETURN(config.intermediate_size, RequiredSize(fields, "intermediate_size"));
   ASSIGN_OR_RETURN(config.num_layers, RequiredSize(fields, "num_hidden_layers"));

@@ -76,7 +76,9 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::Create(
                                 : 0;
   model->merges_.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const auto& [left, right] = merges[rank];
+    // Named references, not a structured binding: clang 14 cannot capture those in a lambda.
+    const std::string& left = merges[rank].first;
+    const std::string& right = merges[rank].second;
     auto missing = [&](absl::string_view token) {
       return absl::InvalidArgumentError(absl::StrCat("merge ", rank, " (\"", left, " ", right,
                                                      "\"): \"", token,

@@ -108,6 +108,11 @@ class SentencePieceTokenizer final : public Tokenizer {
       absl::StrAppend(&text, spm_->IdToPiece(ids[i]));
     }
     RETURN_IF_ERROR(AppendRun(run, run_at_start, &text));
+    // libsentencepiece copies piece text (and the unk surface) through unchecked, so a model
+    // whose strings are not UTF-8 would break the contract that decoded text is valid UTF-8.
+    if (tokenizer_internal::FindInvalidUtf8(text) != absl::string_view::npos) {
+      text = tokenizer_internal::Utf8Lossy(text);
+    }
     return text;
   }
 

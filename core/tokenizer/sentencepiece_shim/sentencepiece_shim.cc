@@ -7,6 +7,7 @@
 #include <sentencepiece_processor.h>
 
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -23,13 +24,33 @@ void SetError(const std::string& message, char* err, size_t cap) {
   err[n] = '\0';
 }
 
+// libsentencepiece throws on some malformed models (e.g. darts_clone's "zero-length key" for an
+// empty piece) instead of returning a status; an exception must not cross the C interface, where
+// it would terminate the process. Call only inside a catch block: it rethrows to read the message.
+std::string ExceptionMessage() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return std::string("libsentencepiece threw: ") + e.what();
+  } catch (...) {
+    return "libsentencepiece threw an unknown exception";
+  }
+}
+
 }  // namespace
 
 extern "C" {
 
 void* ember_spm_load(const char* data, size_t size, char* err, size_t err_cap) {
   auto* processor = new Processor();
-  const auto status = processor->LoadFromSerializedProto(std::string(data, size));
+  sentencepiece::util::Status status;
+  try {
+    status = processor->LoadFromSerializedProto(std::string(data, size));
+  } catch (...) {
+    SetError(ExceptionMessage(), err, err_cap);
+    delete processor;
+    return nullptr;
+  }
   if (!status.ok()) {
     SetError(status.ToString(), err, err_cap);
     delete processor;
@@ -68,7 +89,13 @@ int ember_spm_eos_id(const void* model) { return P(model).eos_id(); }
 long ember_spm_encode(const void* model, const char* text, size_t size, int* ids, size_t cap,
                       char* err, size_t err_cap) {
   std::vector<int> out;
-  const auto status = P(model).Encode(std::string(text, size), &out);
+  sentencepiece::util::Status status;
+  try {
+    status = P(model).Encode(std::string(text, size), &out);
+  } catch (...) {
+    SetError(ExceptionMessage(), err, err_cap);
+    return -1;
+  }
   if (!status.ok()) {
     SetError(status.ToString(), err, err_cap);
     return -1;
@@ -80,7 +107,13 @@ long ember_spm_encode(const void* model, const char* text, size_t size, int* ids
 long ember_spm_decode(const void* model, const int* ids, size_t count, char* out, size_t cap,
                       char* err, size_t err_cap) {
   std::string text;
-  const auto status = P(model).Decode(std::vector<int>(ids, ids + count), &text);
+  sentencepiece::util::Status status;
+  try {
+    status = P(model).Decode(std::vector<int>(ids, ids + count), &text);
+  } catch (...) {
+    SetError(ExceptionMessage(), err, err_cap);
+    return -1;
+  }
   if (!status.ok()) {
     SetError(status.ToString(), err, err_cap);
     return -1;

@@ -126,6 +126,22 @@ TEST(SamplerTest, NanAndInfinityNeverGiveAnOutOfRangeToken) {
   EXPECT_EQ(SampleOnce(p, {nan, -1.0f, nan}).token, 1);
 }
 
+// +inf logits share all the probability: found by fuzz/sampler_fuzz, which saw NaN (inf - inf).
+TEST(SamplerTest, InfiniteLogitsGetFiniteLogprobs) {
+  const float inf = std::numeric_limits<float>::infinity();
+  SamplingParams p;
+  p.top_logprobs = 3;
+  const SampledToken one = SampleOnce(p, {1.0f, inf, 2.0f});
+  EXPECT_EQ(one.token, 1);
+  EXPECT_EQ(one.logprob, 0.0f);
+  const SampledToken two = SampleOnce(p, {inf, 0.0f, inf});
+  EXPECT_EQ(two.token, 0);
+  EXPECT_FLOAT_EQ(two.logprob, -std::log(2.0f));
+  ASSERT_EQ(two.top.size(), 3u);
+  EXPECT_FLOAT_EQ(two.top[1].logprob, -std::log(2.0f));
+  EXPECT_EQ(two.top[2].logprob, -inf);
+}
+
 TEST(SamplingParamsTest, ValidationNamesTheField) {
   SamplingParams p;
   p.temperature = -1;

@@ -1,0 +1,1 @@
+xbtab	here

@@ -1,0 +1,142 @@
+// Fuzzes the server's request validation (server/request_conversion.h): bytes parse as an
+// ember.v1.GenerateRequest (inputs protobuf refuses are skipped: they never reach ember), then
+// ToGenerationRequest checks and converts them as the service does for every call.
+//
+// Invariant: the answer is OK, NOT_FOUND for a model this server does not serve, or
+// INVALID_ARGUMENT whose message starts with the path of a real field of the request ("prompt",
+// "stop[2]", "sampling.top_p"; an index must be inside the repeated field) followed by ':' or ' '.
+// An accepted request is one the engine can take: exactly one prompt form, valid UTF-8 text, ids
+// inside the vocabulary, max_new_tokens and stop strings within the limits, and sampling
+// parameters that pass ValidateSamplingParams.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "core/engine/sampling_params.h"
+#include "ember/v1/generation.pb.h"
+#include "fuzz/fuzz_util.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "google/protobuf/stubs/logging.h"
+#include "server/request_conversion.h"
+
+namespace ember {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+RequestLimits Limits() {
+  RequestLimits limits;
+  limits.model_name = "ember-fuzz";
+  limits.vocab_size = 1000;
+  limits.max_new_tokens_limit = 2048;
+  return limits;
+}
+
+// The field path at the start of `message`: letters, digits, '_', '.', '[', ']'.
+absl::string_view LeadingPath(absl::string_view message) {
+  size_t n = 0;
+  while (n < message.size() && (absl::ascii_isalnum(message[n]) || message[n] == '_' ||
+                                message[n] == '.' || message[n] == '[' || message[n] == ']')) {
+    ++n;
+  }
+  return message.substr(0, n);
+}
+
+// Whether `path` ("sampling.top_p", "stop[3]") names a field of `request` (an index must be
+// inside the repeated field as sent).
+bool NamesField(const Message& request, absl::string_view path) {
+  const Message* message = &request;
+  for (absl::string_view segment : absl::StrSplit(path, '.')) {
+    if (message == nullptr) return false;  // a path that continues past a scalar field
+    std::string name(segment);
+    int index = -1;
+    if (const size_t open = segment.find('['); open != absl::string_view::npos) {
+      if (!absl::EndsWith(segment, "]") ||
+          !absl::SimpleAtoi(segment.substr(open + 1, segment.size() - open - 2), &index)) {
+        return false;
+      }
+      name = std::string(segment.substr(0, open));
+    }
+    const FieldDescriptor* field = message->GetDescriptor()->FindFieldByName(name);
+    if (field == nullptr) return false;
+    if (index >= 0 &&
+        (!field->is_repeated() || index >= message->GetReflection()->FieldSize(*message, field))) {
+      return false;
+    }
+    message = field->type() == FieldDescriptor::TYPE_MESSAGE && !field->is_repeated()
+                  ? &message->GetReflection()->GetMessage(*message, field)
+                  : nullptr;
+  }
+  return true;
+}
+
+void CheckRejected(const v1::GenerateRequest& request, const absl::Status& status,
+                   const RequestLimits& limits) {
+  if (status.code() == absl::StatusCode::kNotFound) {
+    EMBER_FUZZ_CHECK(!request.model().empty() && request.model() != limits.model_name &&
+                         absl::StartsWith(status.message(), "model: "),
+                     "NOT_FOUND for a served model: ", status.ToString());
+    return;
+  }
+  EMBER_FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument,
+                   "unexpected code: ", status.ToString());
+  const absl::string_view message = status.message();
+  const absl::string_view path = LeadingPath(message);
+  EMBER_FUZZ_CHECK(!path.empty() && path.size() < message.size() &&
+                       (message[path.size()] == ':' || message[path.size()] == ' '),
+                   "message does not start with a field: ", message);
+  EMBER_FUZZ_CHECK(NamesField(request, path), "message names no field of the request: ", message);
+}
+
+void CheckAccepted(const v1::GenerateRequest& request, const GenerationRequest& out,
+                   const RequestLimits& limits) {
+  EMBER_FUZZ_CHECK(out.prompt.empty() != out.prompt_tokens.empty(),
+                   "accepted with both or neither prompt form");
+  EMBER_FUZZ_CHECK(fuzz::IsValidUtf8(out.prompt), "accepted an invalid UTF-8 prompt");
+  for (const int32_t id : out.prompt_tokens) {
+    EMBER_FUZZ_CHECK(id >= 0 && id < limits.vocab_size, "accepted prompt token id ", id);
+  }
+  EMBER_FUZZ_CHECK(out.max_new_tokens >= 0 && out.max_new_tokens <= limits.max_new_tokens_limit,
+                   "accepted max_new_tokens ", out.max_new_tokens);
+  EMBER_FUZZ_CHECK(static_cast<int>(out.stop.size()) <= limits.max_stop_strings, "accepted ",
+                   out.stop.size(), " stop strings");
+  for (const std::string& stop : out.stop) {
+    EMBER_FUZZ_CHECK(!stop.empty() &&
+                         static_cast<int>(stop.size()) <= limits.max_stop_string_bytes &&
+                         fuzz::IsValidUtf8(stop),
+                     "accepted a stop string of ", stop.size(), " bytes");
+  }
+  const absl::Status sampling = ValidateSamplingParams(out.sampling);
+  EMBER_FUZZ_CHECK(sampling.ok(), "accepted sampling parameters: ", sampling.ToString());
+  EMBER_FUZZ_CHECK(out.client_id == request.request_id(), "request_id not carried over");
+}
+
+}  // namespace
+}  // namespace ember
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  // protobuf logs every proto3 string with invalid UTF-8 it refuses; those inputs are skipped.
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ember::v1::GenerateRequest request;
+  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
+  const ember::RequestLimits limits = ember::Limits();
+  const auto converted = ember::ToGenerationRequest(request, limits);
+  if (converted.ok()) {
+    ember::CheckAccepted(request, *converted, limits);
+  } else {
+    ember::CheckRejected(request, converted.status(), limits);
+  }
+  return 0;
+}
