@@ -69,7 +69,7 @@ server_pid=$!
 # "ready: gRPC port N, metrics port M" is logged once the model is loaded and warmed up.
 grpc_port=
 for _ in $(seq 1 1200); do
-  if ready=$(grep -m1 'ready: gRPC port ' "$log"); then
+  if ready=$(grep -s -m1 'ready: gRPC port ' "$log"); then
     grpc_port=$(sed -E 's/.*gRPC port ([0-9]+).*/\1/' <<<"$ready")
     metrics_port=$(sed -E 's/.*metrics port ([0-9]+).*/\1/' <<<"$ready")
     break

@@ -153,10 +153,24 @@ Engine::~Engine() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+// No tokenizer averages this many bytes per token over a whole context (English runs at ~4).
+constexpr int64_t kMaxPromptBytesPerContextToken = 64;
+}  // namespace
+
 absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
   RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
   if (request.prompt_tokens.empty()) {
     if (request.prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
+    // Tokenizing runs on the caller's (gRPC) thread at about 1-10 MB/s: refuse, before paying for
+    // it, text far longer than any prompt the context can hold.
+    const int64_t max_bytes = kMaxPromptBytesPerContextToken * model_->max_context();
+    if (static_cast<int64_t>(request.prompt.size()) > max_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "prompt: ", request.prompt.size(), " bytes cannot fit the context of ",
+          model_->max_context(), " tokens (prompts over ", kMaxPromptBytesPerContextToken,
+          " bytes per context token are refused before tokenizing)"));
+    }
     auto ids = tokenizer_->Encode(request.prompt, /*add_special_tokens=*/true);
     if (!ids.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("prompt: ", ids.status().message()));

@@ -74,6 +74,13 @@ std::vector<BadGenerateRequest> BadGenerateRequests() {
             r.set_prompt(text);
           },
           "the context length is 256"),
+      invalid(
+          "text prompt too long to tokenize",
+          [](auto& r) {
+            r.clear_prompt_token_ids();
+            r.set_prompt(std::string(64 * 256 + 1, 'x'));
+          },
+          "bytes cannot fit the context of 256 tokens"),
       invalid("prompt: lone continuation byte", BadPrompt("\x80"),
               "prompt: not valid UTF-8 at byte 17"),
       invalid("prompt: truncated 3-byte sequence", BadPrompt("\xE2\x82"),

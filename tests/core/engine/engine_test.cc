@@ -232,6 +232,14 @@ TEST_F(EngineTest, BadRequestsNameTheField) {
   GenerationRequest too_long = Greedy(0);
   too_long.prompt_tokens.assign(300, 5);
   check(too_long, "context length");
+  // Text far past what the context could hold is refused before it is tokenized (context 256:
+  // at most 64 x 256 bytes); text just under that goes to the tokenizer and the token count check.
+  GenerationRequest huge_text;
+  huge_text.prompt.assign(64 * 256 + 1, 'a');
+  check(huge_text, "bytes cannot fit the context of 256 tokens");
+  GenerationRequest long_text;
+  long_text.prompt.assign(64 * 256, 'a');
+  check(long_text, "context length");
   GenerationRequest max_new = Greedy(0);
   max_new.max_new_tokens = 1 << 20;
   check(max_new, "max_new_tokens");
