@@ -50,7 +50,7 @@ FROM debian:bookworm-slim AS runtime
 # without --tls_ca verifies servers against the system roots.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libabsl20220623 libdnnl2 libgomp1 libgrpc++1.51 libpcre2-8-0 libprometheus-cpp-core1.0 \
+      libabsl20220623 libdnnl2 libgomp1 libgrpc++1.51 libicu72 libpcre2-8-0 libprometheus-cpp-core1.0 \
       libprometheus-cpp-pull1.0 libprotobuf32 libsentencepiece0 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 ember \

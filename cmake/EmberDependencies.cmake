@@ -7,6 +7,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# ICU: the Unicode normalization forms of tokenizer.json normalizers (NFC for Qwen2).
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 if(EMBER_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

@@ -11,7 +11,7 @@ BUILD_PACKAGES=(
   # Debian builds oneDNN with the OpenCL GPU runtime, so its CMake config requires the OpenCL
   # headers and loader (only a Recommends of libdnnl-dev, which apt may skip).
   ocl-icd-opencl-dev
-  nlohmann-json3-dev libsentencepiece-dev libpcre2-dev
+  nlohmann-json3-dev libsentencepiece-dev libpcre2-dev libicu-dev
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/tokenizer/byte_level.h"
 #include "core/tokenizer/pattern_json.h"
+#include "core/tokenizer/unicode_normalizer.h"
 #include "core/tokenizer/utf8.h"
 
 namespace ember::tokenizer_internal {
@@ -154,10 +155,13 @@ absl::StatusOr<std::unique_ptr<Normalizer>> ParseNormalizer(const JsonField& fie
     return std::unique_ptr<Normalizer>(new StripNormalizer(*left, *right));
   }
   if (*type == "ByteLevel") return std::unique_ptr<Normalizer>(new ByteLevelNormalizer());
+  auto unicode = MakeUnicodeNormalizer(*type);
+  if (!unicode.ok()) return field["type"].Error(std::string(unicode.status().message()));
+  if (*unicode != nullptr) return std::move(*unicode);
   return field["type"].Error(
       absl::StrCat("unsupported normalizer \"", *type,
-                   "\" (supported: Sequence, Prepend, Replace, Strip, ByteLevel; Unicode "
-                   "normalization and case folding are not available)"));
+                   "\" (supported: Sequence, Prepend, Replace, Strip, ByteLevel, NFC, NFD, NFKC, "
+                   "NFKD; case folding and BERT's normalizer are not available)"));
 }
 
 }  // namespace ember::tokenizer_internal

@@ -2,9 +2,9 @@
 // tokens, before pre-tokenization. Internal to core/tokenizer.
 //
 // Supported: Sequence, Prepend, Replace (String or Regex pattern; the content is inserted
-// literally, as tokenizers 0.23 does), Strip, ByteLevel. Anything else (NFC, NFKC, NFD, NFKD,
-// Lowercase, BertNormalizer, Precompiled, ...) is rejected with "unsupported normalizer": Unicode
-// normalization needs tables ember does not carry.
+// literally, as tokenizers 0.23 does), Strip, ByteLevel, and the Unicode forms NFC, NFD, NFKC,
+// NFKD (on ICU, unicode_normalizer.h). Anything else (Lowercase, BertNormalizer, Precompiled, ...)
+// is rejected with "unsupported normalizer".
 #ifndef EMBER_CORE_TOKENIZER_NORMALIZER_H_
 #define EMBER_CORE_TOKENIZER_NORMALIZER_H_
 

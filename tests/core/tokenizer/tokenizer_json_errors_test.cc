@@ -137,14 +137,14 @@ TEST(TokenizerJsonErrorsTest, AddedTokenIds) {
 }
 
 TEST(TokenizerJsonErrorsTest, UnsupportedComponentsAreNamed) {
-  EXPECT_THAT(Load(With("\"normalizer\": null", "\"normalizer\": {\"type\": \"NFC\"}")),
-              IsInvalidArgumentMentioning("normalizer.type: unsupported normalizer \"NFC\""));
+  EXPECT_THAT(Load(With("\"normalizer\": null", "\"normalizer\": {\"type\": \"Lowercase\"}")),
+              IsInvalidArgumentMentioning("normalizer.type: unsupported normalizer \"Lowercase\""));
   EXPECT_THAT(
       Load(With(
           "\"normalizer\": null",
-          "\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"}]}")),
+          "\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"BertNormalizer\"}]}")),
       IsInvalidArgumentMentioning(
-          "normalizer.normalizers[0].type: unsupported normalizer \"NFKC\""));
+          "normalizer.normalizers[0].type: unsupported normalizer \"BertNormalizer\""));
   EXPECT_THAT(
       Load(With("\"pre_tokenizer\": null", "\"pre_tokenizer\": {\"type\": \"UnicodeScripts\"}")),
       IsInvalidArgumentMentioning("pre_tokenizer.type: unsupported pre_tokenizer"));
