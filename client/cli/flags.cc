@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/credential_files.h"
 
 // Connection (every subcommand).
 ABSL_FLAG(std::string, target, "localhost:50051", "Server address, host:port");
@@ -124,21 +125,6 @@ bool IsCliFlag(absl::string_view name) {
   return false;
 }
 
-absl::StatusOr<std::string> ReadPemFile(absl::string_view flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const absl::StatusCode code =
-        errno == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kInvalidArgument;
-    return absl::Status(code, absl::StrCat("--", flag, "=", path, ": ", std::strerror(errno)));
-  }
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  if (contents.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", path, ": file is empty"));
-  }
-  return contents.str();
-}
-
 absl::Status RequirePrompt(absl::string_view command) {
   if (absl::GetFlag(FLAGS_prompt).empty()) {
     return absl::InvalidArgumentError(absl::StrCat("--prompt is required for ", command));
@@ -219,14 +205,14 @@ absl::StatusOr<CommonArgs> CommonArgsFromFlags() {
     return absl::InvalidArgumentError("--tls_cert and --tls_key go together (mutual TLS)");
   }
   if (!ca.empty()) {
-    absl::StatusOr<std::string> pem = ReadPemFile("tls_ca", ca);
+    absl::StatusOr<std::string> pem = client::ReadCredentialFile("tls_ca", ca);
     if (!pem.ok()) return pem.status();
     client.tls_root_certs_pem = *std::move(pem);
   }
   if (!cert.empty()) {
-    absl::StatusOr<std::string> cert_pem = ReadPemFile("tls_cert", cert);
+    absl::StatusOr<std::string> cert_pem = client::ReadCredentialFile("tls_cert", cert);
     if (!cert_pem.ok()) return cert_pem.status();
-    absl::StatusOr<std::string> key_pem = ReadPemFile("tls_key", key);
+    absl::StatusOr<std::string> key_pem = client::ReadCredentialFile("tls_key", key);
     if (!key_pem.ok()) return key_pem.status();
     client.tls_client_cert_pem = *std::move(cert_pem);
     client.tls_client_key_pem = *std::move(key_pem);

@@ -322,9 +322,10 @@ ServerOptions ChunkedPrefillOptions() {
   return options;
 }
 
-TEST(ServerPhaseFaultTest, PrefillingRequestKilledCancelledOrPastDeadline) {
+// Every fault, several times, on a request in `phase` of a server whose prompts prefill in chunks.
+void RunEveryFaultIn(Phase phase) {
   ServerHarness h(ChunkedPrefillOptions());
-  PhaseFaultRunner runner(h, Phase::kPrefill);
+  PhaseFaultRunner runner(h, phase);
   const double c0 = runner.Metric(kCancelled), d0 = runner.Metric(kDeadline);
   const double rc0 = runner.Metric(kRpcCancelled), rd0 = runner.Metric(kRpcDeadline);
   h.server().engine().SetStepDelayForTesting(kStepDelay);
@@ -335,17 +336,12 @@ TEST(ServerPhaseFaultTest, PrefillingRequestKilledCancelledOrPastDeadline) {
   ExpectIdleAndReference(h);
 }
 
+TEST(ServerPhaseFaultTest, PrefillingRequestKilledCancelledOrPastDeadline) {
+  RunEveryFaultIn(Phase::kPrefill);
+}
+
 TEST(ServerPhaseFaultTest, DecodingRequestKilledCancelledOrPastDeadline) {
-  ServerHarness h(ChunkedPrefillOptions());
-  PhaseFaultRunner runner(h, Phase::kDecode);
-  const double c0 = runner.Metric(kCancelled), d0 = runner.Metric(kDeadline);
-  const double rc0 = runner.Metric(kRpcCancelled), rd0 = runner.Metric(kRpcDeadline);
-  h.server().engine().SetStepDelayForTesting(kStepDelay);
-  for (Fault fault : {Fault::kKilled, Fault::kCancelled, Fault::kDeadline}) {
-    runner.Run(fault, Baseline{});
-  }
-  runner.ExpectCounters(c0, d0, rc0, rd0);
-  ExpectIdleAndReference(h);
+  RunEveryFaultIn(Phase::kDecode);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "client/credential_files.h"
 #include "client/ember_client.h"
 #include "tools/soak/load_generator.h"
 #include "tools/soak/resource_stats.h"
@@ -100,17 +101,17 @@ absl::StatusOr<SoakOptions> OptionsFromFlags() {
   const std::string key = absl::GetFlag(FLAGS_tls_key);
   c.tls = absl::GetFlag(FLAGS_tls) || !ca.empty() || !cert.empty() || !key.empty();
   if (!ca.empty()) {
-    absl::StatusOr<std::string> pem = ReadFlagFile("tls_ca", ca);
+    absl::StatusOr<std::string> pem = client::ReadCredentialFile("tls_ca", ca);
     if (!pem.ok()) return pem.status();
     c.tls_root_certs_pem = *pem;
   }
   if (!cert.empty()) {
-    absl::StatusOr<std::string> pem = ReadFlagFile("tls_cert", cert);
+    absl::StatusOr<std::string> pem = client::ReadCredentialFile("tls_cert", cert);
     if (!pem.ok()) return pem.status();
     c.tls_client_cert_pem = *pem;
   }
   if (!key.empty()) {
-    absl::StatusOr<std::string> pem = ReadFlagFile("tls_key", key);
+    absl::StatusOr<std::string> pem = client::ReadCredentialFile("tls_key", key);
     if (!pem.ok()) return pem.status();
     c.tls_client_key_pem = *pem;
   }
@@ -119,7 +120,7 @@ absl::StatusOr<SoakOptions> OptionsFromFlags() {
   // to every user of the machine.
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
   if (!token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadFlagFile("token_file", token_file);
+    absl::StatusOr<std::string> token = client::ReadCredentialFile("token_file", token_file);
     if (!token.ok()) return token.status();
     c.bearer_token = std::string(absl::StripAsciiWhitespace(*token));
   } else if (const char* env = std::getenv("EMBER_TOKEN"); env != nullptr) {

@@ -46,10 +46,6 @@ struct SoakOptions {
 // INVALID_ARGUMENT naming the offending field (flag) when a value is out of range.
 absl::Status ValidateSoakOptions(const SoakOptions& options);
 
-// The contents of `path`, for flags that name a file (PEM certificates, the token file);
-// NOT_FOUND / INVALID_ARGUMENT naming `flag` and the file, also for an empty file.
-absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::string& path);
-
 }  // namespace ember::soak
 
 #endif  // EMBER_TOOLS_SOAK_SOAK_OPTIONS_H_
