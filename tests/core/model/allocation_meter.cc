@@ -14,7 +14,9 @@
 #endif
 #endif
 #ifdef EMBER_ALLOCATION_METER_ASAN
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC ships no <sanitizer/allocator_interface.h> (clang does); the ASan runtime
+// exports the function under either compiler.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace {
