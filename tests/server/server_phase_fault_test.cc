@@ -337,11 +337,11 @@ void RunEveryFaultIn(Phase phase) {
 }
 
 TEST(ServerPhaseFaultTest, PrefillingRequestKilledCancelledOrPastDeadline) {
-  RunEveryFaultIn(Phase::kPrefill);
+  ASSERT_NO_FATAL_FAILURE(RunEveryFaultIn(Phase::kPrefill));
 }
 
 TEST(ServerPhaseFaultTest, DecodingRequestKilledCancelledOrPastDeadline) {
-  RunEveryFaultIn(Phase::kDecode);
+  ASSERT_NO_FATAL_FAILURE(RunEveryFaultIn(Phase::kDecode));
 }
 
 }  // namespace

@@ -171,13 +171,17 @@ class Tally {
     if (mismatches_ <= kMismatchesShown)
       ADD_FAILURE() << tokenizer_ << ": " << what_ << "\n" << detail;
   }
-  // Prints the count (the report quotes these lines) and fails when anything mismatched.
-  void Finish() const {
+  // Prints the count (the report quotes these lines) and returns the number of mismatches, which
+  // the test asserts is 0.
+  int Finish() const {
     std::cout << absl::StreamFormat("[reference] %s: %s: %d/%d match", tokenizer_, what_,
                                     total_ - mismatches_, total_)
               << std::endl;
-    EXPECT_EQ(mismatches_, 0) << tokenizer_ << ": " << what_ << ": " << mismatches_ << " of "
-                              << total_ << " differ (first " << kMismatchesShown << " shown above)";
+    return mismatches_;
+  }
+  std::string Summary() const {
+    return absl::StrCat(tokenizer_, ": ", what_, ": ", mismatches_, " of ", total_,
+                        " differ (first ", kMismatchesShown, " shown above)");
   }
 
  private:
@@ -240,7 +244,7 @@ TEST_P(ReferenceCompareTest, EncodeMatchesHuggingFace) {
         tally.Match();
       }
     }
-    tally.Finish();
+    EXPECT_EQ(tally.Finish(), 0) << tally.Summary();
   }
 }
 
@@ -262,7 +266,7 @@ TEST_P(ReferenceCompareTest, DecodeMatchesHuggingFace) {
             Quote(expected), "\n  ember: ", text.ok() ? Quote(*text) : text.status().ToString()));
       }
     }
-    corpus.Finish();
+    EXPECT_EQ(corpus.Finish(), 0) << corpus.Summary();
     Tally random(GetParam(), absl::StrCat("Decode(random ids, ", how, ") == HF text"));
     for (const DecodeCase& c : random_cases) {
       const std::string& expected = skip ? c.decoded_hf_skip : c.decoded_hf;
@@ -275,7 +279,7 @@ TEST_P(ReferenceCompareTest, DecodeMatchesHuggingFace) {
             "\n  ember: ", text.ok() ? Quote(*text) : text.status().ToString()));
       }
     }
-    random.Finish();
+    EXPECT_EQ(random.Finish(), 0) << random.Summary();
   }
 }
 
@@ -316,7 +320,7 @@ TEST_P(ReferenceCompareTest, StreamingMatchesHuggingFaceDecode) {
     for (const DecodeCase& c : random_cases) {
       check(absl::StrCat("random #", c.index), c.ids, skip ? c.decoded_hf_skip : c.decoded_hf);
     }
-    tally.Finish();
+    EXPECT_EQ(tally.Finish(), 0) << tally.Summary();
   }
 }
 
