@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/engine/logits_processors.h"
 #include "core/kernels/threads.h"
 #include "core/model/generation_config.h"
 #include "core/util/logging.h"
@@ -67,11 +68,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   RETURN_IF_ERROR(ValidateOptions(options));
   SetIntraOpThreads(options.threads);
   const absl::Time start = absl::Now();
-  DecoderModelOptions model_options;
+  ModelOptions model_options;
   model_options.compute = options.compute;
   model_options.max_context = options.max_context;
-  ASSIGN_OR_RETURN(std::unique_ptr<DecoderModel> model,
-                   DecoderModel::Load(options.model_dir, model_options));
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(options.model_dir, model_options));
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadTokenizer(options.model_dir));
   if (tokenizer->VocabSize() > model->config().vocab_size) {
     return absl::InvalidArgumentError(
@@ -110,7 +110,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   return engine;
 }
 
-Engine::Engine(const EngineOptions& options, std::unique_ptr<DecoderModel> model,
+Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
                std::unique_ptr<Tokenizer> tokenizer, std::unique_ptr<KvCache> cache,
                std::vector<int32_t> eos_ids)
     : options_(options),
@@ -139,6 +139,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<DecoderModel> model
   info_.kv_blocks = cache_->num_blocks();
   info_.block_size = cache_->block_size();
   info_.eos_token_ids = eos_ids_;
+  info_.encoder_decoder = c.encoder_decoder.has_value();
   logits_.resize(static_cast<size_t>(options.max_running * c.vocab_size));
   snapshot_.kv_blocks_total = cache_->num_blocks();
   snapshot_.last_progress = clock_->Now();
@@ -160,16 +161,19 @@ constexpr int64_t kMaxPromptBytesPerContextToken = 64;
 
 absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
   RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
+  const bool seq2seq = model_->config().encoder_decoder.has_value();
+  // An encoder-decoder model's prompt is its source text, bounded by the encoder's positions.
+  const int64_t max_prompt = seq2seq ? model_->max_source_tokens() : model_->max_context();
   if (request.prompt_tokens.empty()) {
     if (request.prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
     // Tokenizing runs on the caller's (gRPC) thread at about 1-10 MB/s: refuse, before paying for
     // it, text far longer than any prompt the context can hold.
-    const int64_t max_bytes = kMaxPromptBytesPerContextToken * model_->max_context();
+    const int64_t max_bytes = kMaxPromptBytesPerContextToken * max_prompt;
     if (static_cast<int64_t>(request.prompt.size()) > max_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "prompt: ", request.prompt.size(), " bytes cannot fit the context of ",
-          model_->max_context(), " tokens (prompts over ", kMaxPromptBytesPerContextToken,
-          " bytes per context token are refused before tokenizing)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("prompt: ", request.prompt.size(), " bytes cannot fit the context of ",
+                       max_prompt, " tokens (prompts over ", kMaxPromptBytesPerContextToken,
+                       " bytes per context token are refused before tokenizing)"));
     }
     auto ids = tokenizer_->Encode(request.prompt, /*add_special_tokens=*/true);
     if (!ids.ok()) {
@@ -188,16 +192,33 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
           "prompt_tokens[", i, "] = ", t, " is outside the vocabulary [0, ", vocab, ")"));
     }
   }
-  const int64_t len = static_cast<int64_t>(request.prompt_tokens.size());
+  int64_t len = static_cast<int64_t>(request.prompt_tokens.size());
+  int64_t cross_blocks = 0;
+  if (seq2seq) {
+    if (len > max_prompt) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "prompt (the source) has ", len, " tokens; the encoder takes at most ", max_prompt));
+    }
+    cross_blocks = BlocksFor(len);
+    len = 1;  // the decoder starts from its start token
+  }
   if (len >= model_->max_context()) {
     return absl::InvalidArgumentError(
         absl::StrCat("prompt has ", len, " tokens; the context length is ", model_->max_context(),
                      " (room for at least one new token needed)"));
   }
-  const int64_t blocks = (len + 1 + options_.block_size - 1) / options_.block_size + 1;
+  const int64_t beams = std::max(request.beam.num_beams, 1);
+  const int64_t new_tokens =
+      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
+  // Beam groups hold every beam's whole length from admission; others their prompt and growth.
+  const int64_t own = beams > 1
+                          ? beams * BlocksFor(std::min(len + new_tokens, model_->max_context()))
+                          : BlocksFor(len + 1);
+  const int64_t blocks = own + cross_blocks + 1;
   if (blocks > cache_->num_blocks()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "prompt needs ", blocks, " KV-cache blocks but the cache has only ", cache_->num_blocks()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request needs ", blocks, " KV-cache blocks (", beams,
+                     " beam(s), prompt and source) but the cache has only ", cache_->num_blocks()));
   }
   if (request.max_new_tokens < 0 || request.max_new_tokens > options_.max_new_tokens_limit) {
     return absl::InvalidArgumentError(absl::StrCat("max_new_tokens must be in [0, ",
@@ -214,6 +235,17 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
 
 absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallback callback) {
   RETURN_IF_ERROR(ValidateAndTokenize(request));
+  const int32_t max_new_tokens =
+      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
+  std::optional<BeamSearchOptions> beam_options;
+  if (request.beam.num_beams > 1) {
+    ASSIGN_OR_RETURN(beam_options, BeamOptionsFor(request, max_new_tokens));
+  }
+  std::vector<int32_t> source;
+  if (const auto& ed = model_->config().encoder_decoder) {
+    source = std::move(request.prompt_tokens);
+    request.prompt_tokens = {ed->decoder_start_token_id};
+  }
   const absl::Time now = clock_->Now();
   if (request.deadline.has_value() && *request.deadline <= now) {
     return absl::DeadlineExceededError("the request's deadline has already passed");
@@ -230,10 +262,12 @@ absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallbac
       std::make_unique<Sequence>(id, std::move(request), std::move(callback), *tokenizer_, seed);
   seq->tokens = seq->request.prompt_tokens;
   seq->prompt_len = static_cast<int64_t>(seq->tokens.size());
-  seq->max_new_tokens = seq->request.max_new_tokens > 0 ? seq->request.max_new_tokens
-                                                        : options_.default_max_new_tokens;
+  seq->max_new_tokens = max_new_tokens;
   seq->entry.id = id;
   seq->entry.num_tokens = seq->prompt_len;
+  seq->source = std::move(source);
+  seq->entry.cross_tokens = static_cast<int64_t>(seq->source.size());
+  if (beam_options.has_value()) StartBeamGroup(*seq, std::move(*beam_options));
   seq->submitted = now;
   inbox_.push_back(std::move(seq));
   ++queued_;
@@ -355,13 +389,19 @@ bool Engine::Step() {
         ++newly_admitted;
       }
     }
-    SequenceStep step;
-    step.tokens = absl::MakeConstSpan(seq->tokens)
-                      .subspan(static_cast<size_t>(item.start), static_cast<size_t>(item.count));
-    step.past = item.start;
-    step.block_table = seq->entry.block_table;
-    step.want_logits = item.sample;
-    steps.push_back(step);
+    if (seq->beam != nullptr) {
+      AppendBeamSteps(*seq, item, steps);
+    } else {
+      SequenceStep step;
+      step.tokens = absl::MakeConstSpan(seq->tokens)
+                        .subspan(static_cast<size_t>(item.start), static_cast<size_t>(item.count));
+      step.past = item.start;
+      step.block_table = seq->entry.block_table;
+      step.want_logits = item.sample;
+      step.source = seq->source;
+      step.cross_block_table = seq->entry.cross_block_table;
+      steps.push_back(step);
+    }
     if (seq->state == SequenceState::kDecode && item.count == 1 && item.start >= seq->prompt_len) {
       stats.decode_tokens += 1;
     } else {
@@ -372,11 +412,16 @@ bool Engine::Step() {
     absl::MutexLock lock(&mu_);
     unadmitted_ -= newly_admitted;
   }
+  const int64_t vocab = model_->config().vocab_size;
+  int64_t logit_rows = 0;
+  for (const SequenceStep& step : steps) logit_rows += step.want_logits ? 1 : 0;
+  if (logits_.size() < static_cast<size_t>(logit_rows * vocab)) {
+    logits_.resize(static_cast<size_t>(logit_rows * vocab));  // beam groups add rows
+  }
   absl::Status status = model_->Forward(steps, *cache_, logits_.data());
   Scheduler::Commit(items);
   const absl::Time now = clock_->Now();
   size_t row = 0;
-  const int64_t vocab = model_->config().vocab_size;
   for (size_t i = 0; i < items.size(); ++i) {
     Sequence* seq = seqs[i];
     if (!status.ok()) {
@@ -384,7 +429,14 @@ bool Engine::Step() {
       continue;
     }
     if (!items[i].sample) continue;
+    if (seq->beam != nullptr) {
+      float* rows = logits_.data() + static_cast<int64_t>(row) * vocab;
+      row += static_cast<size_t>(seq->entry.width);
+      HandleBeamLogits(*seq, items[i], rows, now);
+      continue;
+    }
     float* row_logits = logits_.data() + static_cast<int64_t>(row++) * vocab;
+    ApplyModelLogitsProcessors(*seq, row_logits);
     // A preempted sequence is recomputed up to its last sampled token and then samples the next:
     // the sampler's state (random stream, counts) carries over, so its output is unchanged.
     SampledToken sampled = seq->sampler.Sample(row_logits, vocab);
@@ -441,7 +493,12 @@ void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl
   FinishReason reason = FinishReason::kNone;
   const bool is_eos = std::find(eos_ids_.begin(), eos_ids_.end(), token) != eos_ids_.end();
   if (is_eos && !seq.request.ignore_eos) {
-    reason = FinishReason::kEos;  // the EOS token's text is not part of the output
+    // The EOS token's text is not part of the output. An eos forced as the last token the length
+    // allows (encoder-decoder models) reports the length limit.
+    const auto& ed = model_->config().encoder_decoder;
+    const bool forced = ed.has_value() && ed->forced_eos_token_id.has_value() &&
+                        seq.generated() >= seq.max_new_tokens;
+    reason = forced ? FinishReason::kLength : FinishReason::kEos;
   } else {
     absl::StatusOr<std::string> piece = seq.decoder.Push(token);
     if (!piece.ok()) {

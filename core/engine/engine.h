@@ -21,7 +21,7 @@
 #include "core/engine/request.h"
 #include "core/engine/scheduler.h"
 #include "core/engine/sequence.h"
-#include "core/model/decoder_model.h"
+#include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace ember {
@@ -39,6 +39,9 @@ struct ModelInfo {
   int64_t kv_blocks = 0;
   int64_t block_size = 0;
   std::vector<int32_t> eos_token_ids;  // ids that end generation
+  // An encoder-decoder (translation) model: the prompt is the source text, and the output its
+  // translation; beam search is available.
+  bool encoder_decoder = false;
 };
 
 // A consistent snapshot of the engine's counters (readable from any thread).
@@ -85,7 +88,7 @@ class Engine {
   void SetStepDelayForTesting(absl::Duration delay);
 
  private:
-  Engine(const EngineOptions& options, std::unique_ptr<DecoderModel> model,
+  Engine(const EngineOptions& options, std::unique_ptr<Model> model,
          std::unique_ptr<Tokenizer> tokenizer, std::unique_ptr<KvCache> cache,
          std::vector<int32_t> eos_ids);
 
@@ -100,10 +103,27 @@ class Engine {
               GenerationEvent* last = nullptr);
   void HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl::Time now);
   absl::Status ValidateAndTokenize(GenerationRequest& request) const;
+  // Beam requests (engine_beams.cc): the search options of a validated request; INVALID_ARGUMENT
+  // for settings beam search cannot honour.
+  absl::StatusOr<BeamSearchOptions> BeamOptionsFor(const GenerationRequest& request,
+                                                   int32_t max_new_tokens) const;
+  // Sets up seq.beam and its scheduler entry (all blocks reserved at admission).
+  void StartBeamGroup(Sequence& seq, BeamSearchOptions options);
+  // The forward steps of one scheduled item of a beam request: one row per live beam.
+  void AppendBeamSteps(Sequence& seq, const StepItem& item, std::vector<SequenceStep>& steps);
+  // Advances the search with its live beams' logits ([num_live, vocab]), copies continued beams'
+  // keys/values, and finishes the request when the search is done.
+  void HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits, absl::Time now);
+  // The logits processors of encoder-decoder models (bad words, forced eos) on one row before
+  // sampling.
+  void ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const;
+  int64_t BlocksFor(int64_t positions) const {
+    return (positions + options_.block_size - 1) / options_.block_size;
+  }
 
   const EngineOptions options_;
   const Clock* clock_;
-  std::unique_ptr<DecoderModel> model_;
+  std::unique_ptr<Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<KvCache> cache_;
   const std::vector<int32_t> eos_ids_;

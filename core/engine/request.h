@@ -11,12 +11,24 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "core/engine/beam_search.h"
 #include "core/engine/sampler.h"
 #include "core/engine/sampling_params.h"
 
 namespace ember {
 
 using RequestId = uint64_t;
+
+// Beam search settings (transformers' generate(num_beams=...); docs/MARIAN.md). num_beams 1 turns
+// it off: the request samples (or decodes greedily) as `sampling` says.
+struct BeamParams {
+  int32_t num_beams = 1;  // [1, kMaxNumBeams]
+  // Hypothesis scores are sum_logprob / length^length_penalty (length counts the eos).
+  double length_penalty = 1.0;
+  EarlyStopping early_stopping = EarlyStopping::kHeuristic;
+  int32_t no_repeat_ngram_size = 0;  // 0 = off
+  int32_t num_return_sequences = 1;  // the n-best list's length, [1, num_beams]
+};
 
 struct GenerationRequest {
   // The caller's id for logs and events (e.g. the server's request id). Free-form.
@@ -37,6 +49,10 @@ struct GenerationRequest {
   // When set, a request not finished by then ends with kDeadline; one still waiting is never
   // started.
   std::optional<absl::Time> deadline;
+  // Beam search instead of sampling when beam.num_beams > 1. Such a request gets one event, the
+  // final one, carrying the best hypothesis as tokens/text and the n-best list as hypotheses.
+  // Sampling parameters other than the seed are refused with it; stop strings are not applied.
+  BeamParams beam;
 };
 
 enum class FinishReason {
@@ -64,6 +80,14 @@ struct RequestTimings {
   int32_t preemptions = 0;
 };
 
+// One finished hypothesis of a beam search.
+struct Hypothesis {
+  std::vector<int32_t> tokens;  // generated tokens, eos included when it ended on one
+  std::string text;             // decoded as the request's skip_special_tokens says
+  double score = 0.0;           // sum_logprob / tokens.size()^length_penalty
+  double sum_logprob = 0.0;
+};
+
 struct GenerationEvent {
   RequestId id = 0;
   // Tokens generated since the previous event (usually one).
@@ -77,6 +101,9 @@ struct GenerationEvent {
   FinishReason finish_reason = FinishReason::kNone;
   absl::Status error;      // set when finish_reason is kError or kRejected
   RequestTimings timings;  // final event only
+  // Final event of a beam search only: the n-best list, best first (hypotheses[0] is also in
+  // tokens / text).
+  std::vector<Hypothesis> hypotheses;
 };
 
 // Called on the engine's loop thread for every event of a request, in order, ending with exactly

@@ -39,11 +39,13 @@ absl::Status Scheduler::Remove(SchedulerEntry* entry) {
   running_.erase(std::remove(running_.begin(), running_.end(), entry), running_.end());
   entry->running = false;
   absl::Status status;
-  for (int32_t block : entry->block_table) {
-    absl::Status s = allocator_->Free(block);
-    if (!s.ok() && status.ok()) status = s;
+  for (std::vector<int32_t>* table : {&entry->block_table, &entry->cross_block_table}) {
+    for (int32_t block : *table) {
+      absl::Status s = allocator_->Free(block);
+      if (!s.ok() && status.ok()) status = s;
+    }
+    table->clear();
   }
-  entry->block_table.clear();
   entry->num_computed = 0;
   return status;
 }
@@ -52,7 +54,14 @@ int64_t Scheduler::BlocksFor(int64_t tokens) const {
   return (tokens + options_.block_size - 1) / options_.block_size;
 }
 
+int64_t Scheduler::BlocksToAdmit(const SchedulerEntry* e) const {
+  const int64_t own = e->reserved_tokens > 0 ? e->max_width * BlocksFor(e->reserved_tokens)
+                                             : BlocksFor(e->num_tokens);
+  return own + BlocksFor(e->cross_tokens);
+}
+
 bool Scheduler::Reserve(SchedulerEntry* entry, int64_t tokens) {
+  if (entry->reserved_tokens > 0) return true;  // every block was taken at admission
   const int64_t need = BlocksFor(tokens) - static_cast<int64_t>(entry->block_table.size());
   if (need <= 0) return true;
   if (need > allocator_->num_free()) return false;
@@ -61,15 +70,17 @@ bool Scheduler::Reserve(SchedulerEntry* entry, int64_t tokens) {
 }
 
 void Scheduler::FreeBlocks(SchedulerEntry* entry) {
-  for (int32_t block : entry->block_table) (void)allocator_->Free(block);
-  entry->block_table.clear();
+  for (std::vector<int32_t>* table : {&entry->block_table, &entry->cross_block_table}) {
+    for (int32_t block : *table) (void)allocator_->Free(block);
+    table->clear();
+  }
   entry->num_computed = 0;
 }
 
 bool Scheduler::PreemptOne(const SchedulerEntry* keep) {
   for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
     SchedulerEntry* victim = *it;
-    if (victim == keep) continue;
+    if (victim == keep || victim->reserved_tokens > 0) continue;
     FreeBlocks(victim);
     victim->running = false;
     ++victim->preemptions;
@@ -106,7 +117,7 @@ std::vector<StepItem> Scheduler::Schedule() {
       continue;
     }
     items.push_back({e, e->num_computed, 1, true});
-    --budget;
+    budget -= e->width;
   }
   // Drop items of entries preempted after they were scheduled.
   items.erase(std::remove_if(items.begin(), items.end(),
@@ -128,15 +139,25 @@ std::vector<StepItem> Scheduler::Schedule() {
   while (!waiting_.empty() && budget > 0 &&
          static_cast<int64_t>(running_.size()) < options_.max_running) {
     SchedulerEntry* e = waiting_.front();
-    const int64_t need = BlocksFor(e->num_tokens) + options_.watermark_blocks;
+    const int64_t need = BlocksToAdmit(e) + options_.watermark_blocks;
     if (need > allocator_->num_free()) break;
     const int64_t count = std::min(e->num_tokens, budget);
-    if (!Reserve(e, count)) break;
+    if (e->reserved_tokens > 0) {
+      const int64_t blocks = e->max_width * BlocksFor(e->reserved_tokens);
+      for (int64_t i = 0; i < blocks; ++i) e->block_table.push_back(*allocator_->Allocate());
+    } else if (!Reserve(e, count)) {
+      break;
+    }
+    for (int64_t i = 0; i < BlocksFor(e->cross_tokens); ++i) {
+      e->cross_block_table.push_back(*allocator_->Allocate());
+    }
     waiting_.pop_front();
     e->running = true;
     running_.push_back(e);
     items.push_back({e, 0, count, count == e->num_tokens});
-    budget -= count;
+    // Encoding the source is work of this step too (it may overdraw the budget: a source is
+    // encoded whole).
+    budget -= count + e->cross_tokens;
   }
   return items;
 }

@@ -45,6 +45,19 @@ struct SchedulerEntry {
   // Times this entry was preempted (for metrics).
   int32_t preemptions = 0;
   bool running = false;
+  // Encoder-decoder requests: the source length. Its cross-attention keys/values take
+  // BlocksFor(cross_tokens) blocks of their own (cross_block_table) from admission until the entry
+  // leaves the running set; admitting it also charges the step budget for encoding the source.
+  int64_t cross_tokens = 0;
+  std::vector<int32_t> cross_block_table;
+  // Beam groups: rows one decode step of this entry runs (its live beams); 1 otherwise.
+  int64_t width = 1;
+  // Beam groups: when > 0, the longest any beam can grow (prompt + max_new_tokens). All blocks
+  // of the entry, `max_width` tables of BlocksFor(reserved_tokens) blocks back to back in
+  // block_table, are taken at admission, so the entry never grows and is never preempted: a beam
+  // group cannot run with only some of its beams.
+  int64_t reserved_tokens = 0;
+  int64_t max_width = 1;
 };
 
 // One sequence's work in a step: tokens [start, start + count) of it.
@@ -84,6 +97,8 @@ class Scheduler {
 
  private:
   int64_t BlocksFor(int64_t tokens) const;
+  // Blocks the entry holds while running: its table(s) for `tokens` positions plus cross blocks.
+  int64_t BlocksToAdmit(const SchedulerEntry* entry) const;
   // Grows entry's table to cover `tokens` positions; false when the pool ran out (nothing kept).
   bool Reserve(SchedulerEntry* entry, int64_t tokens);
   void FreeBlocks(SchedulerEntry* entry);

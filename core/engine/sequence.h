@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/engine/beam_search.h"
 #include "core/engine/request.h"
 #include "core/engine/sampler.h"
 #include "core/engine/scheduler.h"
@@ -22,6 +23,17 @@
 namespace ember {
 
 enum class SequenceState { kWaiting, kPrefill, kDecode, kFinished };
+
+// A beam-search request's beams. The entry's block_table holds max_width tables of
+// `table_blocks` blocks back to back; live beam b uses table b. After each step the beams that
+// continue another beam get a copy of its keys and values (KvCache::ReadPositions/WritePositions).
+struct BeamGroup {
+  explicit BeamGroup(BeamSearchOptions options) : search(std::move(options)) {}
+  BeamSearch search;
+  int64_t table_blocks = 0;
+  // [live beams]: the decoder prompt followed by the beam's generated tokens.
+  std::vector<std::vector<int32_t>> sequences;
+};
 
 struct Sequence {
   Sequence(RequestId request_id, GenerationRequest req, EventCallback cb,
@@ -44,6 +56,11 @@ struct Sequence {
   Sampler sampler;
   IncrementalDecoder decoder;
   StopMatcher stop;
+  // Encoder-decoder requests: the encoder's input (the tokenized source text); `tokens` then
+  // starts with the decoder start token.
+  std::vector<int32_t> source;
+  // Beam-search requests only.
+  std::unique_ptr<BeamGroup> beam;
 
   absl::Time submitted;
   std::optional<absl::Time> first_scheduled;

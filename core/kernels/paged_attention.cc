@@ -122,9 +122,10 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
   const int64_t bs = c.block_size;
   const int64_t group = num_heads / c.num_kv_heads;
   const int64_t lanes = rows * group;  // (row, head) pairs of this item
-  // Row r of the item sees keys [0, first_visible + r).
+  // Row r of the item sees keys [0, visible(r)).
   const int64_t first_visible = s.past + (first_row - s.first_row) + 1;
-  const int64_t max_visible = first_visible + rows - 1;
+  auto visible = [&](int64_t r) { return s.num_keys > 0 ? s.num_keys : first_visible + r; };
+  const int64_t max_visible = visible(rows - 1);
   scratch.scores.resize(static_cast<size_t>(lanes * max_visible));
   scratch.acc.assign(static_cast<size_t>(lanes * hd), 0.0f);
   float* scores = scratch.scores.data();
@@ -142,7 +143,7 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
       PrefetchSlab(c.v, c.dtype, CacheOffset(c, s.block_table[0], kv_head, 0), slab);
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t n = std::min(bs, first_visible + r - start);
+      const int64_t n = std::min(bs, visible(r) - start);
       if (n <= 0) continue;
       for (int64_t g = 0; g < group; ++g) {
         const int64_t lane = r * group + g;
@@ -157,8 +158,8 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
     for (int64_t g = 0; g < group; ++g) {
       const int64_t lane = r * group + g;
       float* row = scores + lane * max_visible;
-      const int64_t visible = first_visible + r;
-      inv_sum[lane] = 1.0f / ExpAndSum(row, visible, MaxOf(row, visible));
+      const int64_t n = visible(r);
+      inv_sum[lane] = 1.0f / ExpAndSum(row, n, MaxOf(row, n));
     }
   }
   for (int64_t lb = 0; lb < blocks; ++lb) {
@@ -168,7 +169,7 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
       PrefetchSlab(c.v, c.dtype, CacheOffset(c, s.block_table[lb + 1], kv_head, 0), slab);
     }
     for (int64_t r = 0; r < rows; ++r) {
-      const int64_t n = std::min(bs, first_visible + r - start);
+      const int64_t n = std::min(bs, visible(r) - start);
       if (n <= 0) continue;
       for (int64_t g = 0; g < group; ++g) {
         const int64_t lane = r * group + g;

@@ -31,6 +31,10 @@ struct AttentionSequence {
   int64_t past = 0;       // positions already in the cache before this step
   const int32_t* block_table =
       nullptr;  // physical block of logical block i; covers past + num_rows
+  // 0: causal (the row at position p sees [0, p]). > 0: every row sees keys [0, num_keys), the
+  // cache's first num_keys positions, whatever `past` is: encoder self-attention over a source
+  // and decoder cross-attention over an encoded source. Keys must already be in the cache.
+  int64_t num_keys = 0;
 };
 
 // Writes the step's new keys and values into the cache: row r of sequence s goes to position
@@ -39,9 +43,10 @@ void StoreKv(const float* k_rows, const float* v_rows, int64_t row_stride,
              absl::Span<const AttentionSequence> sequences, const KvLayerView& cache);
 
 // out[r, h, :] = softmax(q[r, h] . K^T * scale, causal) . V for every query row, where the query at
-// position p attends to the cache positions [0, p]. Query head h reads kv head
-// h / (num_heads / num_kv_heads). q: [rows, num_heads * head_dim] at q_stride (f32, RoPE applied);
-// out: [rows, num_heads * head_dim] written as `out_type` (F32/BF16) at out_stride elements.
+// position p attends to the cache positions [0, p] (or [0, num_keys) for non-causal sequences).
+// Query head h reads kv head h / (num_heads / num_kv_heads). q: [rows, num_heads * head_dim] at
+// q_stride (f32, RoPE applied); out: [rows, num_heads * head_dim] written as `out_type` (F32/BF16)
+// at out_stride elements.
 //
 // Sequences with at least kMatmulAttentionMinRows rows (prompt chunks) run as oneDNN matmuls
 // (core/kernels/onednn/matmul_attention.h); the rest on this file's kernel. INTERNAL when oneDNN

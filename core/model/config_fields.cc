@@ -120,6 +120,31 @@ absl::StatusOr<std::optional<std::vector<int64_t>>> ConfigFields::IntOrIntList(
   return out;
 }
 
+absl::StatusOr<std::optional<std::vector<std::vector<int64_t>>>> ConfigFields::IntListList(
+    absl::string_view key) const {
+  const nlohmann::json* value = Find(key);
+  if (value == nullptr) return std::nullopt;
+  if (!value->is_array()) return TypeError(key, "a list of lists of integers", *value);
+  std::vector<std::vector<int64_t>> out;
+  for (size_t k = 0; k < value->size(); ++k) {
+    const nlohmann::json& inner = (*value)[k];
+    if (!inner.is_array()) {
+      return Error(key, absl::StrCat("must be a list of lists of integers, but element ", k, " is ",
+                                     DescribeJson(inner)));
+    }
+    out.emplace_back();
+    for (size_t j = 0; j < inner.size(); ++j) {
+      const std::optional<int64_t> i = AsInt64(inner[j]);
+      if (!i.has_value()) {
+        return Error(key, absl::StrCat("must be a list of lists of integers, but element [", k,
+                                       "][", j, "] is ", DescribeJson(inner[j])));
+      }
+      out.back().push_back(*i);
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<const nlohmann::json*> ConfigFields::Object(absl::string_view key) const {
   const nlohmann::json* value = Find(key);
   if (value == nullptr) return nullptr;

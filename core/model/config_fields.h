@@ -45,6 +45,9 @@ class ConfigFields {
   absl::StatusOr<std::optional<std::string>> String(absl::string_view key) const;
   // An integer or a list of integers (`eos_token_id`); a single integer becomes a one-element list.
   absl::StatusOr<std::optional<std::vector<int64_t>>> IntOrIntList(absl::string_view key) const;
+  // A list of integer lists (`bad_words_ids`).
+  absl::StatusOr<std::optional<std::vector<std::vector<int64_t>>>> IntListList(
+      absl::string_view key) const;
   // A nested object (`rope_scaling`); nullptr when absent or null. Valid while `object` lives.
   absl::StatusOr<const nlohmann::json*> Object(absl::string_view key) const;
 

@@ -30,47 +30,6 @@
 namespace ember {
 namespace {
 
-// Checkpoint entries that are buffers, not weights: HF stores GPT-2's causal mask and older Llama
-// checkpoints their rotary inv_freq. They are recomputed, so they are expected to go unused.
-bool IsKnownBuffer(absl::string_view name) {
-  return absl::EndsWith(name, ".attn.bias") || absl::EndsWith(name, ".attn.masked_bias") ||
-         absl::EndsWith(name, "rotary_emb.inv_freq");
-}
-
-void WarnAboutUnusedTensors(const Checkpoint& checkpoint, const std::vector<std::string>& used) {
-  absl::flat_hash_set<std::string> used_set(used.begin(), used.end());
-  std::vector<std::string> unused;
-  for (const std::string& name : checkpoint.TensorNames()) {
-    if (!used_set.contains(name) && !IsKnownBuffer(name)) unused.push_back(name);
-  }
-  if (unused.empty()) return;
-  const size_t shown = std::min<size_t>(unused.size(), 8);
-  EMBER_LOG(WARNING) << checkpoint.dir() << ": " << unused.size()
-                     << " checkpoint tensor(s) not used by the architecture: "
-                     << absl::StrJoin(unused.begin(), unused.begin() + static_cast<long>(shown),
-                                      ", ")
-                     << (unused.size() > shown ? ", ..." : "");
-}
-
-// Names each checkpoint tensor ExecuteWeightPlan found holding NaN or +-Inf (see
-// WeightPlan::non_finite for why they load anyway).
-void WarnAboutNonFiniteWeights(const Checkpoint& checkpoint,
-                               const std::vector<NonFiniteSource>& found) {
-  if (found.empty()) return;
-  absl::flat_hash_map<const void*, const NonFiniteSource*> by_data;
-  for (const NonFiniteSource& source : found) by_data.emplace(source.data, &source);
-  for (const std::string& name : checkpoint.TensorNames()) {
-    const absl::StatusOr<TensorView> view = checkpoint.Get(name);
-    if (!view.ok() || view->num_bytes == 0) continue;
-    const auto it = by_data.find(view->data);
-    if (it == by_data.end()) continue;
-    EMBER_LOG(WARNING) << checkpoint.dir() << "/" << checkpoint.FileOf(name) << ": tensor \""
-                       << name << "\" holds " << it->second->count
-                       << " non-finite value(s) (NaN or Inf) among its " << it->second->elements
-                       << " elements; loaded as is, but outputs that read them will be NaN";
-  }
-}
-
 size_t ElementBytes(DType type) { return DTypeSize(type); }
 
 // The rotary table holds cos and sin for every position of the context: max_context * head_dim
@@ -100,11 +59,11 @@ absl::Status CheckRopeTableFits(const std::string& model_dir, const ModelConfig&
 absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
     const std::string& model_dir, const DecoderModelOptions& options) {
   ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
-  const DType compute = options.compute.value_or(CpuHasNativeBf16() ? DType::kBF16 : DType::kF32);
-  if (compute != DType::kF32 && compute != DType::kBF16) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("compute dtype ", DTypeName(compute), " is not supported (F32 or BF16)"));
+  if (config.architecture == Architecture::kMarian) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        model_dir, "/config.json: model_type marian is an encoder-decoder model (use LoadModel)"));
   }
+  ASSIGN_OR_RETURN(const DType compute, ResolveComputeType(options));
   int64_t max_context = config.max_context;
   if (options.max_context > 0) max_context = std::min(max_context, options.max_context);
   RETURN_IF_ERROR(CheckRopeTableFits(model_dir, config, max_context));
@@ -123,7 +82,7 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
     (void)file->Advise(SafetensorsFile::Access::kSequential);
   }
   plan->release_source_pages = true;  // every view points into the checkpoint's mappings
-  RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights));
+  RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights.arena));
   WarnAboutNonFiniteWeights(*checkpoint, plan->non_finite);
   // The checkpoint is unmapped here: from now on only the packed arena is resident.
   checkpoint.reset();

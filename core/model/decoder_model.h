@@ -15,28 +15,15 @@
 #include "core/model/decoder_weights.h"
 #include "core/model/forward_profile.h"
 #include "core/model/kv_cache.h"
+#include "core/model/model.h"
 #include "core/model/model_config.h"
 #include "core/tensor/aligned_buffer.h"
 
 namespace ember {
 
-struct DecoderModelOptions {
-  // Weight / matmul type: F32 or BF16. nullopt: BF16 when the CPU multiplies bf16 natively,
-  // else F32.
-  std::optional<DType> compute;
-  // Longest context to prepare position tables for; 0 means the config's max_context.
-  int64_t max_context = 0;
-};
+using DecoderModelOptions = ModelOptions;
 
-// One sequence's part of a forward step.
-struct SequenceStep {
-  absl::Span<const int32_t> tokens;       // the new tokens (a prompt chunk, or the last sample)
-  int64_t past = 0;                       // tokens of this sequence already in the KV cache
-  absl::Span<const int32_t> block_table;  // covers past + tokens.size() positions
-  bool want_logits = false;               // produce logits for the last of `tokens`
-};
-
-class DecoderModel {
+class DecoderModel : public Model {
  public:
   // Reads config.json and the safetensors checkpoint in `model_dir`, validates every tensor the
   // config requires (name and shape), and packs the weights. Errors name the file and tensor.
@@ -50,20 +37,20 @@ class DecoderModel {
   // `profile`, when given, receives each kernel call's time (forward_profile.h); the engine passes
   // none.
   absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
-                       ForwardProfile* profile = nullptr);
+                       ForwardProfile* profile = nullptr) override;
 
   // Creates every matmul primitive that steps of up to `max_rows` tokens, with up to
   // `max_logit_rows` rows wanting logits, will use, and the scratch for them, so Forward never
   // creates one (each is a JIT compile of a few milliseconds). Forward pads its activations to
   // the row classes of onednn::Linear::RowClass. The engine calls this once, before serving.
-  absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows);
+  absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows) override;
   // Matmul primitives created so far, over every projection (tests: none appear after Prepare).
-  int64_t primitives_created() const;
+  int64_t primitives_created() const override;
 
-  const ModelConfig& config() const { return config_; }
-  DType compute() const { return weights_.compute; }
-  int64_t max_context() const { return max_context_; }
-  size_t weight_bytes() const { return weights_.arena.used(); }
+  const ModelConfig& config() const override { return config_; }
+  DType compute() const override { return weights_.compute; }
+  int64_t max_context() const override { return max_context_; }
+  size_t weight_bytes() const override { return weights_.arena.used(); }
 
  private:
   DecoderModel(ModelConfig config, DecoderWeights weights, int64_t max_context);

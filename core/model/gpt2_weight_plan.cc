@@ -5,23 +5,6 @@
 #include "core/util/status_macros.h"
 
 namespace ember {
-namespace {
-
-onednn::LinearActivation ToLinearActivation(Activation a) {
-  switch (a) {
-    case Activation::kGeluTanh:
-      return onednn::LinearActivation::kGeluTanh;
-    case Activation::kGeluErf:
-      return onednn::LinearActivation::kGeluErf;
-    case Activation::kSilu:
-      return onednn::LinearActivation::kSilu;
-    case Activation::kRelu:
-      return onednn::LinearActivation::kRelu;
-  }
-  return onednn::LinearActivation::kNone;
-}
-
-}  // namespace
 
 absl::StatusOr<WeightPlan> PlanGpt2Weights(const ModelConfig& config, const Checkpoint& checkpoint,
                                            DType compute, DecoderWeights& weights,

@@ -1,5 +1,8 @@
 #include "core/model/kv_cache.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 
@@ -58,6 +61,46 @@ KvLayerView KvCache::layer(int64_t index) const {
   view.num_kv_heads = num_kv_heads_;
   view.head_dim = head_dim_;
   return view;
+}
+
+void KvCache::CopyPositions(absl::Span<const int32_t> table, int64_t positions, bool to_cache,
+                            std::vector<char>& buffer) const {
+  const size_t es = DTypeSize(dtype_);
+  const size_t slot_bytes = static_cast<size_t>(head_dim_) * es;
+  if (!to_cache) {
+    buffer.resize(static_cast<size_t>(num_layers_ * 2 * num_kv_heads_ * positions) * slot_bytes);
+  }
+  size_t offset = 0;
+  for (int64_t l = 0; l < num_layers_; ++l) {
+    const KvLayerView view = layer(l);
+    for (void* pool : {view.k, view.v}) {
+      for (int64_t start = 0; start < positions; start += block_size_) {
+        const int64_t count = std::min(block_size_, positions - start);
+        const int64_t block = table[static_cast<size_t>(start / block_size_)];
+        for (int64_t h = 0; h < num_kv_heads_; ++h) {
+          char* cache = static_cast<char*>(pool) +
+                        static_cast<size_t>((block * num_kv_heads_ + h) * block_size_) * slot_bytes;
+          const size_t bytes = static_cast<size_t>(count) * slot_bytes;
+          if (to_cache) {
+            std::memcpy(cache, buffer.data() + offset, bytes);
+          } else {
+            std::memcpy(buffer.data() + offset, cache, bytes);
+          }
+          offset += bytes;
+        }
+      }
+    }
+  }
+}
+
+void KvCache::ReadPositions(absl::Span<const int32_t> table, int64_t positions,
+                            std::vector<char>& out) const {
+  CopyPositions(table, positions, /*to_cache=*/false, out);
+}
+
+void KvCache::WritePositions(absl::Span<const int32_t> table, int64_t positions,
+                             const std::vector<char>& in) {
+  CopyPositions(table, positions, /*to_cache=*/true, const_cast<std::vector<char>&>(in));
 }
 
 }  // namespace ember

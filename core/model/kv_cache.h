@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "core/kernels/paged_attention.h"
 #include "core/model/model_config.h"
 #include "core/model/weight_arena.h"
@@ -26,6 +28,14 @@ class KvCache {
                                                          DType dtype);
 
   KvLayerView layer(int64_t index) const;
+
+  // The keys and values of positions [0, positions) of the sequence whose blocks `table` lists,
+  // every layer, packed into `out` (resized). WritePositions puts such a copy back under another
+  // table: beam search continues a beam in another beam's blocks this way.
+  void ReadPositions(absl::Span<const int32_t> table, int64_t positions,
+                     std::vector<char>& out) const;
+  void WritePositions(absl::Span<const int32_t> table, int64_t positions,
+                      const std::vector<char>& in);
   int64_t num_layers() const { return num_layers_; }
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
@@ -33,6 +43,9 @@ class KvCache {
   size_t bytes() const { return memory_.capacity(); }
 
  private:
+  void CopyPositions(absl::Span<const int32_t> table, int64_t positions, bool to_cache,
+                     std::vector<char>& buffer) const;
+
   KvCache(WeightArena memory, int64_t num_layers, int64_t num_blocks, int64_t block_size,
           int64_t num_kv_heads, int64_t head_dim, DType dtype);
 

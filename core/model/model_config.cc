@@ -13,7 +13,7 @@
 namespace ember {
 namespace {
 
-constexpr absl::string_view kSupportedModelTypes = "gpt2, llama, mistral, qwen2";
+constexpr absl::string_view kSupportedModelTypes = "gpt2, llama, mistral, qwen2, marian";
 constexpr absl::string_view kSupportedActivations =
     "gelu_new, gelu_pytorch_tanh, gelu, silu, swish, relu";
 
@@ -329,6 +329,83 @@ absl::Status ParseLlamaFamily(const ConfigFields& fields, ModelConfig& config) {
   return ParseTokenIds(fields, 1, 2, config);
 }
 
+// MarianConfig (transformers' configuration_marian.py): post-LN encoder and decoder of d_model
+// width, sinusoidal positions, biases everywhere, LayerNorm eps 1e-5 (nn.LayerNorm's default).
+absl::Status ParseMarian(const ConfigFields& fields, ModelConfig& config) {
+  config.architecture = Architecture::kMarian;
+  ASSIGN_OR_RETURN(config.vocab_size, VocabSize(fields));
+  ASSIGN_OR_RETURN(const std::optional<int64_t> decoder_vocab,
+                   fields.PositiveInt("decoder_vocab_size"));
+  if (decoder_vocab.has_value() && *decoder_vocab != config.vocab_size) {
+    return fields.Error(
+        "decoder_vocab_size",
+        absl::StrCat("is ", *decoder_vocab, " but vocab_size is ", config.vocab_size,
+                     "; ember serves Marian models whose two ", "vocabularies have the same size"));
+  }
+  ASSIGN_OR_RETURN(config.hidden_size, RequiredSize(fields, "d_model"));
+  ASSIGN_OR_RETURN(config.num_layers, RequiredSize(fields, "decoder_layers"));
+  ASSIGN_OR_RETURN(config.num_heads, RequiredSize(fields, "decoder_attention_heads"));
+  ASSIGN_OR_RETURN(config.intermediate_size, RequiredSize(fields, "decoder_ffn_dim"));
+  config.num_kv_heads = config.num_heads;
+  RETURN_IF_ERROR(ResolveHeads(fields, "decoder_attention_heads", std::nullopt, config));
+  ASSIGN_OR_RETURN(config.max_position_embeddings,
+                   PositionCount(fields, "max_position_embeddings"));
+  config.max_context = config.max_position_embeddings;
+  EncoderDecoderConfig ed;
+  ASSIGN_OR_RETURN(ed.encoder_layers, RequiredSize(fields, "encoder_layers"));
+  ASSIGN_OR_RETURN(ed.encoder_heads, RequiredSize(fields, "encoder_attention_heads"));
+  ASSIGN_OR_RETURN(ed.encoder_ffn_dim, RequiredSize(fields, "encoder_ffn_dim"));
+  if (config.hidden_size % ed.encoder_heads != 0) {
+    return fields.Error(
+        "encoder_attention_heads",
+        absl::StrCat("(", ed.encoder_heads, ") must divide d_model (", config.hidden_size, ")"));
+  }
+  config.norm = NormKind::kLayerNorm;
+  config.norm_eps = 1e-5;
+  ASSIGN_OR_RETURN(config.activation, ParseActivation(fields, "activation_function", "gelu"));
+  config.attention_qkv_bias = config.attention_output_bias = config.mlp_bias = true;
+  ASSIGN_OR_RETURN(const std::optional<bool> scale, fields.Bool("scale_embedding"));
+  ed.scale_embedding = scale.value_or(false);
+  ASSIGN_OR_RETURN(const std::optional<bool> pre_ln, fields.Bool("normalize_before"));
+  ed.normalize_before = pre_ln.value_or(false);
+  ASSIGN_OR_RETURN(const std::optional<bool> share,
+                   fields.Bool("share_encoder_decoder_embeddings"));
+  ed.share_embeddings = share.value_or(true);
+  ASSIGN_OR_RETURN(const std::optional<bool> tie, fields.Bool("tie_word_embeddings"));
+  config.tie_word_embeddings = tie.value_or(true);
+  RETURN_IF_ERROR(
+      RequireBool(fields, "add_bias_logits", false, "adds only final_logits_bias to the logits"));
+  RETURN_IF_ERROR(RequireBool(fields, "normalize_embedding", false,
+                              "does not implement a norm over the embeddings (not Marian)"));
+  RETURN_IF_ERROR(RequireBool(fields, "static_position_embeddings", true,
+                              "implements Marian's fixed sinusoidal positions only"));
+  const int32_t pad = static_cast<int32_t>(config.vocab_size - 1);
+  RETURN_IF_ERROR(ParseTokenIds(fields, std::nullopt, 0, config));
+  if (!fields.Contains("pad_token_id")) config.pad_token_id = pad;
+  ASSIGN_OR_RETURN(const std::optional<int32_t> start,
+                   TokenId(fields, "decoder_start_token_id", pad, config.vocab_size));
+  if (!start.has_value()) {
+    return fields.Error("decoder_start_token_id", "is null; the decoder needs a first token");
+  }
+  ed.decoder_start_token_id = *start;
+  ASSIGN_OR_RETURN(ed.forced_eos_token_id,
+                   TokenId(fields, "forced_eos_token_id", std::nullopt, config.vocab_size));
+  // Multi-token bad words would need a matcher over the generated suffix; Marian files list only
+  // the pad id, and single tokens are all ember bans (longer entries are refused, not ignored).
+  ASSIGN_OR_RETURN(const auto bad_words, fields.IntListList("bad_words_ids"));
+  for (const std::vector<int64_t>& words :
+       bad_words.value_or(std::vector<std::vector<int64_t>>())) {
+    if (words.size() != 1 || words[0] < 0 || words[0] >= config.vocab_size) {
+      return fields.Error("bad_words_ids",
+                          absl::StrCat("holds an entry of ", words.size(), " token(s); ember bans ",
+                                       "single tokens inside the vocabulary only"));
+    }
+    ed.banned_token_ids.push_back(static_cast<int32_t>(words[0]));
+  }
+  config.encoder_decoder = std::move(ed);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::string_view ArchitectureName(Architecture architecture) {
@@ -337,6 +414,8 @@ absl::string_view ArchitectureName(Architecture architecture) {
       return "gpt2";
     case Architecture::kLlama:
       return "llama";
+    case Architecture::kMarian:
+      return "marian";
   }
   return "unknown";
 }
@@ -372,6 +451,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json,
   } else if (config.model_type == "llama" || config.model_type == "mistral" ||
              config.model_type == "qwen2") {
     RETURN_IF_ERROR(ParseLlamaFamily(fields, config));
+  } else if (config.model_type == "marian") {
+    RETURN_IF_ERROR(ParseMarian(fields, config));
   } else {
     return fields.Error("model_type", absl::StrCat("is \"", config.model_type,
                                                    "\", which ember does not support (supported: ",

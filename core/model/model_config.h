@@ -26,6 +26,7 @@ namespace ember {
 enum class Architecture {
   kGpt2,   // model_type "gpt2": learned positions, LayerNorm, Conv1D projections, biases everywhere
   kLlama,  // model_type "llama", "mistral", "qwen2"
+  kMarian,  // model_type "marian": the encoder-decoder Transformer (MarianMT; docs/MARIAN.md)
 };
 
 enum class NormKind {
@@ -60,6 +61,26 @@ struct RopeScaling {
   double high_freq_factor = 4.0;
   // kLlama3: the context length the model was pre-trained on (8192 for Llama 3.1).
   int64_t original_max_position_embeddings = 0;
+};
+
+// The encoder half and the seq2seq settings of an encoder-decoder model (Marian). The decoder's
+// sizes are ModelConfig's own fields (num_layers = decoder_layers, num_heads =
+// decoder_attention_heads, intermediate_size = decoder_ffn_dim), so the KV cache and the decoder
+// need nothing from here.
+struct EncoderDecoderConfig {
+  int64_t encoder_layers = 0;     // `encoder_layers`
+  int64_t encoder_heads = 0;      // `encoder_attention_heads`; divides hidden_size
+  int64_t encoder_ffn_dim = 0;    // `encoder_ffn_dim`
+  bool scale_embedding = false;   // embeddings times sqrt(d_model) (`scale_embedding`)
+  bool normalize_before = false;  // pre-LN blocks plus a final norm per stack; post-LN when false
+  // `share_encoder_decoder_embeddings` (default true): one embedding matrix for both stacks.
+  bool share_embeddings = true;
+  // The decoder's first token (`decoder_start_token_id`; Marian: the pad id).
+  int32_t decoder_start_token_id = 0;
+  // Forced as the last token a length limit allows (`forced_eos_token_id`); nullopt when absent.
+  std::optional<int32_t> forced_eos_token_id;
+  // The single-token entries of `bad_words_ids` (Marian: [[pad]]): never generated.
+  std::vector<int32_t> banned_token_ids;
 };
 
 struct ModelConfig {
@@ -129,6 +150,9 @@ struct ModelConfig {
   // "float16" or "bfloat16"; empty when absent. A hint only: the safetensors header is
   // authoritative for each tensor.
   std::string torch_dtype;
+
+  // Set for encoder-decoder models (kMarian) only.
+  std::optional<EncoderDecoderConfig> encoder_decoder;
 };
 
 // The spelling used in messages and logs: "gpt2", "llama".
@@ -138,8 +162,8 @@ absl::string_view ActivationName(Activation activation);
 
 // Parses and validates the text of a config.json. `source_name` (usually the file's path) starts
 // every error message. INVALID_ARGUMENT when: the text is not a JSON object; `model_type` is
-// missing or not one of gpt2, llama, mistral, qwen2 (the message lists the supported ones); a
-// required size field is missing; a known field has the wrong JSON type; a size is not positive
+// missing or not one of gpt2, llama, mistral, qwen2, marian (the message lists the supported ones);
+// a required size field is missing; a known field has the wrong JSON type; a size is not positive
 // or a position count exceeds 2^31 - 1;
 // num_heads does not divide hidden_size (without an explicit head_dim) or num_kv_heads does not
 // divide num_heads; a token id is outside [0, vocab_size); or a known field has a value ember

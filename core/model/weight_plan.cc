@@ -7,10 +7,14 @@
 #include <cstdint>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/tensor/aligned_buffer.h"
 #include "core/tensor/half.h"
+#include "core/util/logging.h"
 #include "core/util/status_macros.h"
 
 namespace ember {
@@ -91,7 +95,64 @@ void ScanForNonFinite(const TensorView& view, absl::flat_hash_set<const void*>& 
   if (count > 0) plan.non_finite.push_back({view.data, count, view.NumElements()});
 }
 
+// Checkpoint entries that are buffers, not weights: HF stores GPT-2's causal mask and older Llama
+// checkpoints their rotary inv_freq. They are recomputed, so they are expected to go unused.
+// Marian checkpoints may store their fixed sinusoidal position tables, which ember recomputes.
+bool IsKnownBuffer(absl::string_view name) {
+  return absl::EndsWith(name, ".attn.bias") || absl::EndsWith(name, ".attn.masked_bias") ||
+         absl::EndsWith(name, "rotary_emb.inv_freq") ||
+         absl::EndsWith(name, "embed_positions.weight");
+}
+
 }  // namespace
+
+onednn::LinearActivation ToLinearActivation(Activation a) {
+  switch (a) {
+    case Activation::kGeluTanh:
+      return onednn::LinearActivation::kGeluTanh;
+    case Activation::kGeluErf:
+      return onednn::LinearActivation::kGeluErf;
+    case Activation::kSilu:
+      return onednn::LinearActivation::kSilu;
+    case Activation::kRelu:
+      return onednn::LinearActivation::kRelu;
+  }
+  return onednn::LinearActivation::kNone;
+}
+
+void WarnAboutUnusedTensors(const Checkpoint& checkpoint, const std::vector<std::string>& used) {
+  absl::flat_hash_set<std::string> used_set(used.begin(), used.end());
+  std::vector<std::string> unused;
+  for (const std::string& name : checkpoint.TensorNames()) {
+    if (!used_set.contains(name) && !IsKnownBuffer(name)) unused.push_back(name);
+  }
+  if (unused.empty()) return;
+  const size_t shown = std::min<size_t>(unused.size(), 8);
+  EMBER_LOG(WARNING) << checkpoint.dir() << ": " << unused.size()
+                     << " checkpoint tensor(s) not used by the architecture: "
+                     << absl::StrJoin(unused.begin(), unused.begin() + static_cast<long>(shown),
+                                      ", ")
+                     << (unused.size() > shown ? ", ..." : "");
+}
+
+// Names each checkpoint tensor ExecuteWeightPlan found holding NaN or +-Inf (see
+// WeightPlan::non_finite for why they load anyway).
+void WarnAboutNonFiniteWeights(const Checkpoint& checkpoint,
+                               const std::vector<NonFiniteSource>& found) {
+  if (found.empty()) return;
+  absl::flat_hash_map<const void*, const NonFiniteSource*> by_data;
+  for (const NonFiniteSource& source : found) by_data.emplace(source.data, &source);
+  for (const std::string& name : checkpoint.TensorNames()) {
+    const absl::StatusOr<TensorView> view = checkpoint.Get(name);
+    if (!view.ok() || view->num_bytes == 0) continue;
+    const auto it = by_data.find(view->data);
+    if (it == by_data.end()) continue;
+    EMBER_LOG(WARNING) << checkpoint.dir() << "/" << checkpoint.FileOf(name) << ": tensor \""
+                       << name << "\" holds " << it->second->count
+                       << " non-finite value(s) (NaN or Inf) among its " << it->second->elements
+                       << " elements; loaded as is, but outputs that read them will be NaN";
+  }
+}
 
 int64_t CountNonFinite(const TensorView& view) {
   const auto* bytes = static_cast<const unsigned char*>(view.data);
@@ -132,19 +193,19 @@ absl::Status ExpectLastLayer(const Checkpoint& checkpoint, const std::string& na
                                           "\" (its last layer) in ", CheckpointFiles(checkpoint)));
 }
 
-absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
+absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena) {
   size_t total = 0;
   for (const LinearJob& job : plan.linears) {
     ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
     total += RoundUp64(bytes);
   }
   for (const CopyJob& job : plan.copies) total += CopyBytes(job);
-  ASSIGN_OR_RETURN(weights.arena, WeightArena::Create(total));
+  ASSIGN_OR_RETURN(arena, WeightArena::Create(total));
 
   absl::flat_hash_set<const void*> scanned;
   for (CopyJob& job : plan.copies) {
     ScanForNonFinite(job.view, scanned, plan);
-    void* dst = weights.arena.Allocate(CopyBytes(job));
+    void* dst = arena.Allocate(CopyBytes(job));
     if (dst == nullptr) return absl::InternalError("weight arena undersized (copy)");
     std::vector<float> values;
     AppendF32(job.view, values);
@@ -159,7 +220,7 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights) {
   }
   for (LinearJob& job : plan.linears) {
     ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
-    void* storage = weights.arena.Allocate(bytes);
+    void* storage = arena.Allocate(bytes);
     if (storage == nullptr) return absl::InternalError("weight arena undersized (linear)");
     for (const TensorView& part : job.parts) ScanForNonFinite(part, scanned, plan);
     for (const TensorView& part : job.bias_parts) ScanForNonFinite(part, scanned, plan);

@@ -14,6 +14,8 @@
 #include "core/kernels/onednn/linear.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoder_weights.h"
+#include "core/model/model_config.h"
+#include "core/model/weight_arena.h"
 #include "core/tensor/shape.h"
 
 namespace ember {
@@ -74,7 +76,19 @@ int64_t CountNonFinite(const TensorView& view);
 
 // Sizes the plan, allocates weights->arena and executes every job, scanning each source tensor for
 // non-finite values just before packing it (the pass that touches its bytes anyway).
-absl::Status ExecuteWeightPlan(WeightPlan& plan, DecoderWeights& weights);
+absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena);
+
+// The oneDNN post-op of a config's MLP activation.
+onednn::LinearActivation ToLinearActivation(Activation activation);
+
+// Logs, as one warning, the checkpoint tensors that no job read (buffers ember recomputes, like
+// GPT-2's causal mask or Marian's position tables, are not reported).
+void WarnAboutUnusedTensors(const Checkpoint& checkpoint, const std::vector<std::string>& used);
+
+// Names each checkpoint tensor ExecuteWeightPlan found holding NaN or +-Inf (see
+// WeightPlan::non_finite for why they load anyway).
+void WarnAboutNonFiniteWeights(const Checkpoint& checkpoint,
+                               const std::vector<NonFiniteSource>& found);
 
 }  // namespace ember
 

@@ -21,6 +21,7 @@ struct ShimApi {
   decltype(&ember_spm_bos_id) bos_id = nullptr;
   decltype(&ember_spm_eos_id) eos_id = nullptr;
   decltype(&ember_spm_encode) encode = nullptr;
+  decltype(&ember_spm_encode_pieces) encode_pieces = nullptr;
   decltype(&ember_spm_decode) decode = nullptr;
   std::string error;  // why loading failed; empty on success
 };
@@ -86,6 +87,7 @@ const ShimApi& Shim() {
     sym(a->bos_id, "ember_spm_bos_id");
     sym(a->eos_id, "ember_spm_eos_id");
     sym(a->encode, "ember_spm_encode");
+    sym(a->encode_pieces, "ember_spm_encode_pieces");
     sym(a->decode, "ember_spm_decode");
     return a;
   }();
@@ -175,6 +177,31 @@ bool SpmBridge::Encode(std::string_view text, std::vector<int>* ids, std::string
     Shim().encode(model_, text.data(), text.size(), ids->data(), ids->size(), err, sizeof(err));
   }
   ids->resize(static_cast<size_t>(n));
+  return true;
+}
+
+bool SpmBridge::EncodeAsPieces(std::string_view text, std::vector<std::string>* pieces,
+                               std::string* error) const {
+  std::string buffer(text.size() * 4 + 64, '\0');
+  char err[512] = {0};
+  long n = Shim().encode_pieces(model_, text.data(), text.size(), buffer.data(), buffer.size(), err,
+                                sizeof(err));
+  if (n >= 0 && static_cast<size_t>(n) > buffer.size()) {
+    buffer.resize(static_cast<size_t>(n));
+    n = Shim().encode_pieces(model_, text.data(), text.size(), buffer.data(), buffer.size(), err,
+                             sizeof(err));
+  }
+  if (n < 0) {
+    *error = err;
+    return false;
+  }
+  pieces->clear();
+  size_t start = 0;
+  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+    if (buffer[i] != '\0') continue;
+    pieces->emplace_back(buffer.data() + start, i - start);
+    start = i + 1;
+  }
   return true;
 }
 

@@ -50,6 +50,12 @@ class SpmBridge {
   // are never produced; user-defined pieces are. Returns false and sets *error on failure.
   bool Encode(std::string_view text, std::vector<int>* ids, std::string* error) const;
 
+  // encode(text, out_type=str): the piece strings, where an unknown character appears as its own
+  // text (MarianTokenizer maps these through its vocab.json). Returns false and sets *error on
+  // failure.
+  bool EncodeAsPieces(std::string_view text, std::vector<std::string>* pieces,
+                      std::string* error) const;
+
   // libsentencepiece's detokenization of ids in [0, PieceSize()): "▁" becomes " ", the first
   // piece loses its leading "▁" (per the model's normalizer spec), runs of byte pieces are decoded
   // as UTF-8 with one U+FFFD per invalid byte, control pieces decode to "" and <unk> to the

@@ -48,7 +48,8 @@ class Tokenizer {
 };
 
 // Loads the tokenizer a Hugging Face model directory ships, trying in order: tokenizer.json,
-// vocab.json + merges.txt, tokenizer.model (SentencePiece). NOT_FOUND when none exists; any parse
+// source.spm + target.spm + vocab.json (MarianMT), vocab.json + merges.txt, tokenizer.model
+// (SentencePiece). NOT_FOUND when none exists; any parse
 // or validation error names the file and the offending field.
 absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir);
 

@@ -104,9 +104,66 @@ Json LlamaFamilyConfig(const ModelSpec& spec, const TrainedTokenizer& tokenizer)
   return c;
 }
 
+// The keys MarianConfig and the generation defaults of opus-mt-en-de's config.json share.
+void AddMarianGenerationKeys(const ModelSpec& spec, Json& c) {
+  const int64_t pad = spec.vocab_size - 1;
+  c["bad_words_ids"] = Json::array({Json::array({pad})});
+  c["decoder_start_token_id"] = pad;
+  c["eos_token_id"] = 0;
+  c["forced_eos_token_id"] = 0;
+  c["max_length"] = spec.max_positions;
+  c["num_beams"] = 4;
+  c["pad_token_id"] = pad;
+}
+
 }  // namespace
 
+std::string MarianConfigJson(const ModelSpec& spec) {
+  Json c;
+  AddMarianGenerationKeys(spec, c);
+  c["activation_dropout"] = 0.0;
+  c["activation_function"] = spec.activation;
+  c["architectures"] = {"MarianMTModel"};
+  c["attention_dropout"] = 0.0;
+  c["classifier_dropout"] = 0.0;
+  c["d_model"] = spec.hidden_size;
+  c["decoder_attention_heads"] = spec.num_heads;
+  c["decoder_ffn_dim"] = spec.intermediate_size;
+  c["decoder_layerdrop"] = 0.0;
+  c["decoder_layers"] = spec.num_layers;
+  c["decoder_vocab_size"] = spec.vocab_size;
+  c["dropout"] = 0.1;
+  c["encoder_attention_heads"] = spec.num_heads;
+  c["encoder_ffn_dim"] = spec.intermediate_size;
+  c["encoder_layerdrop"] = 0.0;
+  c["encoder_layers"] = spec.encoder_layers;
+  c["init_std"] = 0.02;
+  c["is_encoder_decoder"] = true;
+  c["max_position_embeddings"] = spec.max_positions;
+  c["model_type"] = "marian";
+  c["normalize_before"] = spec.normalize_before;
+  c["normalize_embedding"] = false;
+  c["num_hidden_layers"] = spec.encoder_layers;
+  c["scale_embedding"] = spec.scale_embedding;
+  c["share_encoder_decoder_embeddings"] = spec.share_encoder_decoder_embeddings;
+  c["static_position_embeddings"] = true;
+  c["tie_word_embeddings"] = spec.tie_word_embeddings;
+  c["torch_dtype"] = TorchDtype(spec.dtype);
+  c["transformers_version"] = kTransformersVersion;
+  c["use_cache"] = true;
+  c["vocab_size"] = spec.vocab_size;
+  return c.dump(2) + "\n";
+}
+
+std::string MarianGenerationConfigJson(const ModelSpec& spec) {
+  Json g;
+  AddMarianGenerationKeys(spec, g);
+  g["transformers_version"] = kTransformersVersion;
+  return g.dump(2) + "\n";
+}
+
 std::string ConfigJson(const ModelSpec& spec, const TrainedTokenizer& tokenizer) {
+  if (spec.family == ModelFamily::kMarian) return MarianConfigJson(spec);
   Json c = spec.family == ModelFamily::kGpt2 ? Gpt2Config(spec, tokenizer)
                                              : LlamaFamilyConfig(spec, tokenizer);
   c["torch_dtype"] = TorchDtype(spec.dtype);
@@ -140,6 +197,8 @@ std::string GenerationConfigJson(const ModelSpec& spec, const TrainedTokenizer& 
       g["top_k"] = 20;
       g["top_p"] = 0.8;
       break;
+    case ModelFamily::kMarian:
+      return MarianGenerationConfigJson(spec);
   }
   g["transformers_version"] = kTransformersVersion;
   return g.dump(2) + "\n";

@@ -14,6 +14,7 @@
 #include "tools/common/safetensors_writer.h"
 #include "tools/make_model/corpus.h"
 #include "tools/make_model/hf_config.h"
+#include "tools/make_model/marian_vocab.h"
 #include "tools/make_model/tokenizer_builder.h"
 #include "tools/make_model/tokenizer_files.h"
 #include "tools/make_model/weight_init.h"
@@ -71,7 +72,11 @@ absl::StatusOr<uint64_t> WriteWeights(const std::string& path,
     const auto n = static_cast<uint64_t>(NumElements(tensor.shape));
     for (uint64_t first = 0; first < n; first += kChunkElements) {
       values.resize(std::min<uint64_t>(kChunkElements, n - first));
-      FillWeights(key, weight.init, options.spec.init_std, first, absl::MakeSpan(values));
+      if (weight.init == InitKind::kSinusoidal) {
+        FillSinusoids(tensor.shape.back(), first, absl::MakeSpan(values));
+      } else {
+        FillWeights(key, weight.init, options.spec.init_std, first, absl::MakeSpan(values));
+      }
       bytes.clear();
       AppendAsDType(values, tensor.dtype, bytes);
       RETURN_IF_ERROR(writer->Write(tensor.name, bytes));
@@ -105,9 +110,55 @@ TokenizerStyle StyleFor(ModelFamily family) {
     case ModelFamily::kQwen2:
       return TokenizerStyle::kQwen2ByteLevel;
     case ModelFamily::kLlama:
+    case ModelFamily::kMarian:  // not used: Marian ships SentencePiece models (MarianFiles)
       return TokenizerStyle::kLlamaSentencePiece;
   }
   return TokenizerStyle::kLlamaSentencePiece;
+}
+
+using NamedFiles = std::vector<std::pair<std::string, std::string>>;
+
+// The non-weight files of a decoder-only checkpoint: a BPE tokenizer trained on the built-in
+// corpus, sized to spec.vocab_size.
+absl::Status DecoderOnlyFiles(const ModelSpec& spec, MakeModelReport& report, NamedFiles& files) {
+  ASSIGN_OR_RETURN(const TrainedTokenizer tokenizer,
+                   BuildTokenizer(StyleFor(spec.family), spec.vocab_size, TrainingCorpus()));
+  report.learned_tokens = tokenizer.learned_tokens;
+  report.padding_tokens = tokenizer.padding_tokens;
+  files = {
+      {"config.json", ConfigJson(spec, tokenizer)},
+      {"generation_config.json", GenerationConfigJson(spec, tokenizer)},
+      {"tokenizer.json", TokenizerJson(tokenizer)},
+      {"tokenizer_config.json", TokenizerConfigJson(tokenizer, spec.max_positions)},
+      {"special_tokens_map.json", SpecialTokensMapJson(tokenizer)},
+  };
+  return absl::OkStatus();
+}
+
+// Marian's: the SentencePiece models copied from `spm_dir` and the vocab.json built from them.
+// Resolves spec.vocab_size 0 to the size of vocab.json.
+absl::Status MarianFiles(const std::string& spm_dir, ModelSpec& spec, MakeModelReport& report,
+                         NamedFiles& files) {
+  ASSIGN_OR_RETURN(MarianSpm spm, LoadMarianSpm(spm_dir));
+  const auto needed = static_cast<int64_t>(spm.pieces.size()) + 1;  // + <pad>
+  if (spec.vocab_size == 0) spec.vocab_size = needed;
+  if (spec.vocab_size < needed) {
+    return absl::InvalidArgumentError(absl::StrCat("vocab_size ", spec.vocab_size,
+                                                   " is too small for the ", needed,
+                                                   " entries of vocab.json"));
+  }
+  report.learned_tokens = needed - 1;
+  report.padding_tokens = spec.vocab_size - needed;
+  files = {
+      {"config.json", MarianConfigJson(spec)},
+      {"generation_config.json", MarianGenerationConfigJson(spec)},
+      {"source.spm", std::move(spm.source_bytes)},
+      {"target.spm", std::move(spm.target_bytes)},
+      {"vocab.json", MarianVocabJson(spm.pieces, spec.vocab_size)},
+      {"tokenizer_config.json", MarianTokenizerConfigJson(kMarianModelMaxLength)},
+      {"special_tokens_map.json", MarianSpecialTokensMapJson()},
+  };
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -145,14 +196,20 @@ absl::StatusOr<std::vector<std::vector<WeightSpec>>> SplitIntoShards(
 }
 
 absl::StatusOr<MakeModelReport> MakeModel(const MakeModelOptions& options) {
-  const ModelSpec& spec = options.spec;
-  RETURN_IF_ERROR(ValidateSpec(spec));
   if (options.out_dir.empty()) return absl::InvalidArgumentError("out_dir is empty");
+  MakeModelReport report;
+  ModelSpec spec = options.spec;
+  NamedFiles text_files;
+  if (spec.family == ModelFamily::kMarian) {
+    RETURN_IF_ERROR(MarianFiles(options.spm_dir, spec, report, text_files));
+  }
+  RETURN_IF_ERROR(ValidateSpec(spec));
+  if (spec.family != ModelFamily::kMarian) {
+    RETURN_IF_ERROR(DecoderOnlyFiles(spec, report, text_files));
+  }
   const std::vector<WeightSpec> tensors = CheckpointTensors(spec);
   ASSIGN_OR_RETURN(const std::vector<std::vector<WeightSpec>> shards,
                    SplitIntoShards(tensors, options.shards, DTypeSize(spec.dtype)));
-  ASSIGN_OR_RETURN(const TrainedTokenizer tokenizer,
-                   BuildTokenizer(StyleFor(spec.family), spec.vocab_size, TrainingCorpus()));
 
   std::error_code error;
   std::filesystem::create_directories(options.out_dir, error);
@@ -161,17 +218,8 @@ absl::StatusOr<MakeModelReport> MakeModel(const MakeModelOptions& options) {
   }
   RETURN_IF_ERROR(RemoveStaleWeights(options.out_dir));
 
-  MakeModelReport report;
-  report.learned_tokens = tokenizer.learned_tokens;
-  report.padding_tokens = tokenizer.padding_tokens;
+  report.vocab_size = spec.vocab_size;
   for (const WeightSpec& t : tensors) report.parameters += NumElements(t.shape);
-  const std::pair<std::string, std::string> text_files[] = {
-      {"config.json", ConfigJson(spec, tokenizer)},
-      {"generation_config.json", GenerationConfigJson(spec, tokenizer)},
-      {"tokenizer.json", TokenizerJson(tokenizer)},
-      {"tokenizer_config.json", TokenizerConfigJson(tokenizer, spec.max_positions)},
-      {"special_tokens_map.json", SpecialTokensMapJson(tokenizer)},
-  };
   for (const auto& [name, contents] : text_files) {
     RETURN_IF_ERROR(WriteFile(JoinPath(options.out_dir, name), contents));
     report.files.push_back(name);

@@ -1,6 +1,7 @@
 // Writes a complete Hugging Face model directory for a ModelSpec: config.json,
 // generation_config.json, the weights (model.safetensors, or shards plus
 // model.safetensors.index.json), tokenizer.json, tokenizer_config.json and special_tokens_map.json.
+// Marian (docs/MARIAN.md) writes source.spm, target.spm and vocab.json instead of tokenizer.json.
 //
 // Output is a pure function of the options: the same options give byte-identical files on every
 // run. Weights are streamed tensor by tensor in 1M-element chunks, so memory stays small whatever
@@ -30,6 +31,9 @@ struct MakeModelOptions {
   // model-0000i-of-0000N.safetensors plus model.safetensors.index.json, as save_pretrained does
   // when a checkpoint exceeds max_shard_size. Must not exceed the number of tensors.
   int shards = 1;
+  // Marian only: the directory holding source.spm and target.spm to copy into the model and
+  // build vocab.json from. Empty: DefaultMarianSpmDir() (tools/spm_fixtures/marian).
+  std::string spm_dir;
 };
 
 struct MakeModelReport {
@@ -39,7 +43,10 @@ struct MakeModelReport {
   uint64_t bytes_written = 0;
   // File names written, relative to out_dir.
   std::vector<std::string> files;
-  // Tokenizer entries learned by BPE and entries added as synthetic padding.
+  // The vocabulary size written (a Marian preset's 0 resolved to the size of vocab.json).
+  int64_t vocab_size = 0;
+  // Tokenizer entries learned by BPE and entries added as synthetic padding. Marian: the entries
+  // of vocab.json but <pad>, and the unused ids before <pad>.
   int64_t learned_tokens = 0;
   int64_t padding_tokens = 0;
 };

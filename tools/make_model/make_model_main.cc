@@ -2,6 +2,7 @@
 //
 //   ember_make_model --preset=tiny-llama --out=/tmp/tiny-llama [--seed=N] [--dtype=bf16]
 //                    [--shards=N] [--hidden_size=...] ...
+//   ember_make_model --preset=tiny-marian --out=/tmp/tiny-marian [--spm_dir=DIR]
 //
 // Flags bind into MakeModelOptions here and nowhere else.
 #include <cstdio>
@@ -19,14 +20,20 @@
 
 ABSL_FLAG(std::string, preset, "",
           "Model to generate: tiny-gpt2, tiny-llama, tiny-llama-gqa, tiny-qwen2, gpt2-124m, "
-          "tinyllama-1.1b");
+          "tinyllama-1.1b; MarianMT (encoder-decoder, docs/MARIAN.md): tiny-marian (post-LN, "
+          "shared tied embeddings), tiny-marian-preln (pre-LN, separate untied embeddings), "
+          "opus-mt-base (opus-mt-en-de's shape)");
 ABSL_FLAG(std::string, out, "", "Output directory (created if missing)");
 ABSL_FLAG(uint64_t, seed, 0, "Seed of the random weights");
 ABSL_FLAG(std::string, dtype, "", "Weight dtype: f32, bf16 or f16 (empty: the preset's)");
 ABSL_FLAG(int32_t, shards, 1, "Number of safetensors files (> 1 also writes the index)");
+ABSL_FLAG(std::string, spm_dir, "",
+          "Marian presets: directory with source.spm and target.spm (empty: the repository's "
+          "tools/spm_fixtures/marian, compiled in)");
 ABSL_FLAG(int64_t, vocab_size, 0, "Override: vocabulary size (0: the preset's)");
 ABSL_FLAG(int64_t, hidden_size, 0, "Override: hidden size (0: the preset's)");
 ABSL_FLAG(int64_t, num_layers, 0, "Override: decoder layers (0: the preset's)");
+ABSL_FLAG(int64_t, encoder_layers, 0, "Override: Marian encoder layers (0: the preset's)");
 ABSL_FLAG(int64_t, num_heads, 0, "Override: attention heads (0: the preset's)");
 ABSL_FLAG(int64_t, num_kv_heads, 0, "Override: key/value heads (0: the preset's)");
 ABSL_FLAG(int64_t, intermediate_size, 0, "Override: MLP inner size (0: the preset's)");
@@ -50,6 +57,7 @@ absl::StatusOr<MakeModelOptions> OptionsFromFlags() {
   if (options.out_dir.empty()) return absl::InvalidArgumentError("--out is required");
   options.seed = absl::GetFlag(FLAGS_seed);
   options.shards = absl::GetFlag(FLAGS_shards);
+  options.spm_dir = absl::GetFlag(FLAGS_spm_dir);
 
   ModelSpec& spec = options.spec;
   const std::string dtype = absl::GetFlag(FLAGS_dtype);
@@ -68,6 +76,7 @@ absl::StatusOr<MakeModelOptions> OptionsFromFlags() {
   override_size(absl::GetFlag(FLAGS_vocab_size), spec.vocab_size);
   override_size(absl::GetFlag(FLAGS_hidden_size), spec.hidden_size);
   override_size(absl::GetFlag(FLAGS_num_layers), spec.num_layers);
+  override_size(absl::GetFlag(FLAGS_encoder_layers), spec.encoder_layers);
   override_size(absl::GetFlag(FLAGS_num_heads), spec.num_heads);
   override_size(absl::GetFlag(FLAGS_num_kv_heads), spec.num_kv_heads);
   override_size(absl::GetFlag(FLAGS_intermediate_size), spec.intermediate_size);
@@ -125,7 +134,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Writes a random, deterministic checkpoint in Hugging Face layout.\n"
       "  ember_make_model --preset=tiny-llama --out=DIR [--seed=N] [--dtype=f32|bf16|f16] "
-      "[--shards=N]");
+      "[--shards=N]\n"
+      "  ember_make_model --preset=tiny-marian --out=DIR [--seed=N] [--spm_dir=DIR]  "
+      "(MarianMT; also tiny-marian-preln, opus-mt-base)");
   absl::ParseCommandLine(argc, argv);
   return ember::tools::Run();
 }

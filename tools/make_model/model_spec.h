@@ -16,8 +16,9 @@
 namespace ember::tools {
 
 // The layouts the generator writes. kQwen2 is the Llama layout plus q/k/v biases, with a
-// Qwen2-style byte-level tokenizer.
-enum class ModelFamily { kGpt2, kLlama, kQwen2 };
+// Qwen2-style byte-level tokenizer. kMarian is MarianMTModel (encoder-decoder translation, see
+// docs/MARIAN.md) with SentencePiece source/target models and a shared vocab.json.
+enum class ModelFamily { kGpt2, kLlama, kQwen2, kMarian };
 
 enum class RopeScalingKind {
   kNone,
@@ -28,16 +29,20 @@ enum class RopeScalingKind {
 struct ModelSpec {
   ModelFamily family = ModelFamily::kLlama;
   // Embedding rows; also the tokenizer's total size (the generator sizes the tokenizer to match).
+  // Marian: 0 means "exactly the entries of vocab.json" (resolved by MakeModel); a larger value
+  // leaves the ids between the last piece and <pad> (= vocab_size - 1) unused.
   int64_t vocab_size = 0;
   // Residual width (gpt2 n_embd); num_heads divides it.
   int64_t hidden_size = 0;
-  // Decoder blocks.
+  // Decoder blocks (Marian: decoder_layers).
   int64_t num_layers = 0;
-  // Query heads; head_dim = hidden_size / num_heads (even for the rotary families).
+  // Query heads; head_dim = hidden_size / num_heads (even for the rotary families). Marian: the
+  // heads of every attention (encoder_attention_heads = decoder_attention_heads).
   int64_t num_heads = 0;
   // Key/value heads (GQA); = num_heads for gpt2.
   int64_t num_kv_heads = 0;
-  // MLP inner width; gpt2 writes `n_inner: null` when this is 4 * hidden_size.
+  // MLP inner width; gpt2 writes `n_inner: null` when this is 4 * hidden_size. Marian: both
+  // encoder_ffn_dim and decoder_ffn_dim.
   int64_t intermediate_size = 0;
   // Learned positions (gpt2) / max_position_embeddings (llama family).
   int64_t max_positions = 0;
@@ -56,18 +61,31 @@ struct ModelSpec {
   // full-size presets, 0.1 for the tiny ones (see model_spec.cc).
   double init_std = 0.02;
 
+  // Marian only (the other families ignore these).
+  int64_t encoder_layers = 0;
+  // activation_function: swish, silu, gelu, gelu_new or relu.
+  std::string activation = "swish";
+  // Embeddings are multiplied by sqrt(hidden_size).
+  bool scale_embedding = true;
+  // Pre-LN blocks plus a final layer_norm per stack (mBART style) instead of post-LN.
+  bool normalize_before = false;
+  // One model.shared.weight for both stacks, else separate encoder/decoder embed_tokens.
+  bool share_encoder_decoder_embeddings = true;
+
   int64_t head_dim() const { return hidden_size / num_heads; }
 };
 
 // Preset names, in the order --help lists them.
 std::vector<std::string> PresetNames();
 
-// The sizes of a named preset (tiny-gpt2, tiny-llama, tiny-llama-gqa, tiny-qwen2, gpt2-124m,
-// tinyllama-1.1b). INVALID_ARGUMENT listing the presets for an unknown name.
+// The sizes of a named preset (tiny-gpt2, tiny-llama, tiny-llama-gqa, tiny-qwen2, tiny-marian,
+// tiny-marian-preln, gpt2-124m, tinyllama-1.1b, opus-mt-base). INVALID_ARGUMENT listing the presets
+// for an unknown name.
 absl::StatusOr<ModelSpec> PresetSpec(absl::string_view name);
 
 // Checks sizes are positive, heads divide hidden_size, kv heads divide heads, head_dim is even for
-// rotary families, gpt2 has no GQA or rope scaling. Errors name the field.
+// rotary families, gpt2 has no GQA or rope scaling, Marian has a known activation, an even
+// hidden_size (sinusoids) and no GQA or rope scaling. Errors name the field.
 absl::Status ValidateSpec(const ModelSpec& spec);
 
 // How a tensor's values are drawn.
@@ -75,6 +93,8 @@ enum class InitKind {
   kNormal,    // N(0, init_std): embeddings and projection weights
   kNormGain,  // 1 + N(0, init_std): LayerNorm / RMSNorm weights
   kBias,      // N(0, init_std): biases (LayerNorm biases too)
+  // Marian's fixed positions: [max_positions, hidden_size] sinusoids (FillSinusoids), no seed.
+  kSinusoidal,
 };
 
 struct WeightSpec {
@@ -86,7 +106,7 @@ struct WeightSpec {
 // Every tensor of the checkpoint with its Hugging Face name and shape, in the model's parameter
 // order (the order transformers' state_dict lists them, which is how it cuts shards). gpt2 uses
 // the names of the original openai-community/gpt2 checkpoint (no "transformer." prefix) and
-// Conv1D layout ([in, out]); the Llama family uses nn.Linear layout ([out, in]).
+// Conv1D layout ([in, out]); the Llama family and Marian use nn.Linear layout ([out, in]).
 std::vector<WeightSpec> CheckpointTensors(const ModelSpec& spec);
 
 }  // namespace ember::tools

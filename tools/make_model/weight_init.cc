@@ -1,5 +1,6 @@
 #include "tools/make_model/weight_init.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "core/tensor/half.h"
@@ -45,6 +46,20 @@ void FillWeights(uint64_t key, InitKind init, double std, uint64_t first, absl::
   for (size_t i = 0; i < out.size(); ++i) {
     const uint64_t counter = first + i + 1;
     out[i] = offset + scale * UnitNormal(Mix(key + counter * kGolden));
+  }
+}
+
+void FillSinusoids(int64_t dim, uint64_t first, absl::Span<float> out) {
+  const auto width = static_cast<uint64_t>(dim);
+  const uint64_t half = width / 2;
+  for (size_t k = 0; k < out.size(); ++k) {
+    const uint64_t index = first + k;
+    const auto position = static_cast<double>(index / width);
+    const uint64_t column = index % width;
+    const uint64_t i = column < half ? column : column - half;
+    const double angle =
+        position / std::pow(10000.0, static_cast<double>(2 * i) / static_cast<double>(dim));
+    out[k] = static_cast<float>(column < half ? std::sin(angle) : std::cos(angle));
   }
 }
 

@@ -27,6 +27,12 @@ uint64_t TensorStreamKey(uint64_t seed, absl::string_view tensor_name);
 // `init` with standard deviation `std`.
 void FillWeights(uint64_t key, InitKind init, double std, uint64_t first, absl::Span<float> out);
 
+// Writes elements [first, first + out.size()) of Marian's [positions, dim] sinusoid table
+// (row-major; dim even): for position p and i < dim / 2, angle = p / 10000^(2i / dim),
+// row p = [sin(angle_0..), cos(angle_0..)]. Computed in double and rounded once to float, as
+// transformers' MarianSinusoidalPositionalEmbedding builds it with numpy.
+void FillSinusoids(int64_t dim, uint64_t first, absl::Span<float> out);
+
 // Appends `values` converted to `dtype` (round to nearest even), little-endian, to `bytes`.
 void AppendAsDType(absl::Span<const float> values, DType dtype, std::string& bytes);
 

@@ -150,7 +150,7 @@ void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const Atten
   const int64_t group = num_heads / cache.num_kv_heads;
   const int64_t tokens = s.num_rows;
   const int64_t rows = tokens * group;  // query rows of one kv head: (token, head in group)
-  const int64_t keys = s.past + tokens;
+  const int64_t keys = s.num_keys > 0 ? s.num_keys : s.past + tokens;
   // Panels run at their shape classes: query rows past the panel's tokens and keys past what it
   // sees are padding. Padded keys get probability 0 (the softmax zeroes every masked column), and
   // padded V rows are zeroed below so that 0 x V stays 0; padded query rows give output rows no
@@ -186,7 +186,8 @@ void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const Atten
     const int64_t t1 = std::min(tokens, t0 + kPanelTokens);
     const int64_t panel_rows = (t1 - t0) * group;
     const int64_t class_rows = RoundUp(t1 - t0, kPanelTokenClass) * group;
-    const int64_t panel_keys = KeyClass(s.past + t1);  // what the panel's last token sees, padded
+    // What the panel's last token sees, padded.
+    const int64_t panel_keys = KeyClass(s.num_keys > 0 ? s.num_keys : s.past + t1);
     const PanelPrimitives& p = PrimitivesFor(w, type, hd, class_rows, panel_keys);
     char* q_panel = static_cast<char*>(w.q.data()) + static_cast<size_t>(t0 * group * hd) * es;
     dnnl::memory q_mem(p.q, CpuEngine(), q_panel), kt_mem(p.kt, CpuEngine(), w.k.data());
@@ -198,7 +199,7 @@ void AttendHead(const float* q, int64_t q_stride, int64_t num_heads, const Atten
     stream.wait();
     float* scores = w.s.as<float>();
     for (int64_t r = 0; r < panel_rows; ++r) {
-      const int64_t visible = s.past + t0 + r / group + 1;
+      const int64_t visible = s.num_keys > 0 ? s.num_keys : s.past + t0 + r / group + 1;
       w.inv_sum[static_cast<size_t>(t0 * group + r)] = CausalSoftmaxRow(
           scores + r * panel_keys, panel_keys, visible, scale, type, w.p.data(), r * panel_keys);
     }

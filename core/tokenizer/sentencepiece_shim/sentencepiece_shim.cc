@@ -104,6 +104,29 @@ long ember_spm_encode(const void* model, const char* text, size_t size, int* ids
   return static_cast<long>(out.size());
 }
 
+long ember_spm_encode_pieces(const void* model, const char* text, size_t size, char* out,
+                             size_t cap, char* err, size_t err_cap) {
+  std::vector<std::string> pieces;
+  sentencepiece::util::Status status;
+  try {
+    status = P(model).Encode(std::string(text, size), &pieces);
+  } catch (...) {
+    SetError(ExceptionMessage(), err, err_cap);
+    return -1;
+  }
+  if (!status.ok()) {
+    SetError(status.ToString(), err, err_cap);
+    return -1;
+  }
+  size_t bytes = 0;
+  for (const std::string& piece : pieces) {
+    for (size_t i = 0; i <= piece.size(); ++i, ++bytes) {
+      if (bytes < cap) out[bytes] = i < piece.size() ? piece[i] : '\0';
+    }
+  }
+  return static_cast<long>(bytes);
+}
+
 long ember_spm_decode(const void* model, const int* ids, size_t count, char* out, size_t cap,
                       char* err, size_t err_cap) {
   std::string text;

@@ -33,6 +33,11 @@ int ember_spm_eos_id(const void* model);
 /* Encodes text; returns the number of ids (only min(count, cap) written) or -1 with err set. */
 long ember_spm_encode(const void* model, const char* text, size_t size, int* ids, size_t cap,
                       char* err, size_t err_cap);
+/* Encodes text into piece strings (unknown characters appear as their own text, as
+ * sentencepiece's encode(out_type=str) gives them), each followed by a NUL byte in out; returns the
+ * bytes that takes (only min(bytes, cap) written) or -1 with err set. */
+long ember_spm_encode_pieces(const void* model, const char* text, size_t size, char* out,
+                             size_t cap, char* err, size_t err_cap);
 /* Decodes ids; returns the text length (only min(length, cap) bytes written) or -1 with err. */
 long ember_spm_decode(const void* model, const int* ids, size_t count, char* out, size_t cap,
                       char* err, size_t err_cap);

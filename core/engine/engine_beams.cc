@@ -1,0 +1,186 @@
+// The Engine's beam-search requests and the logits processors of encoder-decoder models. A beam
+// request is one scheduler entry whose blocks (one table per beam, each as long as the request
+// can grow) are all taken at admission; each decode step runs one row per live beam, hands their
+// logits to BeamSearch, and copies the keys/values of beams that continue another beam.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/engine/engine.h"
+#include "core/engine/logits_processors.h"
+#include "core/util/status_macros.h"
+
+namespace ember {
+namespace {
+
+// The sampling field a beam request sets but beam search cannot honour, or nullptr.
+const char* SamplingFieldSet(const SamplingParams& s) {
+  if (s.top_k != 0) return "top_k";
+  if (s.top_p != 1.0f) return "top_p";
+  if (s.min_p != 0.0f) return "min_p";
+  if (s.repetition_penalty != 1.0f) return "repetition_penalty";
+  if (s.presence_penalty != 0.0f) return "presence_penalty";
+  if (s.frequency_penalty != 0.0f) return "frequency_penalty";
+  if (s.logprobs || s.top_logprobs > 0) return "logprobs";
+  return nullptr;
+}
+
+absl::Span<const int32_t> BeamTable(const Sequence& seq, int64_t beam) {
+  return absl::MakeConstSpan(seq.entry.block_table)
+      .subspan(static_cast<size_t>(beam * seq.beam->table_blocks),
+               static_cast<size_t>(seq.beam->table_blocks));
+}
+
+}  // namespace
+
+absl::StatusOr<BeamSearchOptions> Engine::BeamOptionsFor(const GenerationRequest& request,
+                                                         int32_t max_new_tokens) const {
+  const BeamParams& beam = request.beam;
+  const std::string prefix = absl::StrCat("beam search (num_beams ", beam.num_beams, ")");
+  if (const char* field = SamplingFieldSet(request.sampling)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, " is deterministic: sampling parameter ", field, " cannot be used"));
+  }
+  if (!request.stop.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, " does not apply stop strings"));
+  }
+  if (request.ignore_eos) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, " cannot ignore eos"));
+  }
+  const auto& ed = model_->config().encoder_decoder;
+  if (!ed.has_value() && beam.no_repeat_ngram_size > 0) {
+    return absl::InvalidArgumentError(
+        "no_repeat_ngram_size is supported for encoder-decoder models only");
+  }
+  BeamSearchOptions options;
+  options.num_beams = beam.num_beams;
+  options.length_penalty = beam.length_penalty;
+  options.early_stopping = beam.early_stopping;
+  options.no_repeat_ngram_size = beam.no_repeat_ngram_size;
+  options.num_return_sequences = beam.num_return_sequences;
+  options.eos_ids = eos_ids_;
+  const int64_t prompt = ed.has_value() ? 1 : static_cast<int64_t>(request.prompt_tokens.size());
+  options.max_new_tokens =
+      static_cast<int32_t>(std::min<int64_t>(max_new_tokens, model_->max_context() - prompt));
+  if (ed.has_value()) {
+    options.banned_tokens = ed->banned_token_ids;
+    options.forced_eos = ed->forced_eos_token_id;
+    options.decoder_start = ed->decoder_start_token_id;
+  }
+  RETURN_IF_ERROR(ValidateBeamSearchOptions(options, model_->config().vocab_size));
+  return options;
+}
+
+void Engine::StartBeamGroup(Sequence& seq, BeamSearchOptions options) {
+  const int64_t longest = seq.prompt_len + options.max_new_tokens;
+  seq.entry.reserved_tokens = longest;
+  seq.entry.max_width = options.num_beams;
+  seq.entry.width = 1;
+  seq.beam = std::make_unique<BeamGroup>(std::move(options));
+  seq.beam->table_blocks = BlocksFor(longest);
+  seq.beam->sequences = {seq.tokens};
+}
+
+void Engine::AppendBeamSteps(Sequence& seq, const StepItem& item,
+                             std::vector<SequenceStep>& steps) {
+  const BeamGroup& group = *seq.beam;
+  SequenceStep step;
+  step.past = item.start;
+  step.source = seq.source;
+  step.cross_block_table = seq.entry.cross_block_table;
+  if (group.search.steps() == 0) {  // the prompt, in beam 0's table
+    step.tokens = absl::MakeConstSpan(seq.tokens)
+                      .subspan(static_cast<size_t>(item.start), static_cast<size_t>(item.count));
+    step.block_table = BeamTable(seq, 0);
+    step.want_logits = item.sample;
+    steps.push_back(step);
+    return;
+  }
+  for (int32_t b = 0; b < group.search.num_live(); ++b) {
+    step.tokens = absl::MakeConstSpan(group.sequences[static_cast<size_t>(b)])
+                      .subspan(static_cast<size_t>(item.start), 1);
+    step.block_table = BeamTable(seq, b);
+    step.want_logits = true;
+    steps.push_back(step);
+  }
+}
+
+void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits, absl::Time now) {
+  BeamGroup& group = *seq.beam;
+  const int32_t old_live = group.search.num_live();
+  const std::vector<int32_t> parents = group.search.Step(logits, model_->config().vocab_size);
+  const bool first = !seq.first_token.has_value();
+  if (options_.observer != nullptr) {
+    options_.observer->OnToken(first, now - (first ? seq.submitted : seq.last_token));
+  }
+  if (first) {
+    seq.first_token = now;
+    seq.state = SequenceState::kDecode;
+  }
+  seq.last_token = now;
+  if (group.search.done()) {
+    std::vector<BeamHypothesis> results = group.search.Results();
+    GenerationEvent event;
+    for (BeamHypothesis& h : results) {
+      absl::StatusOr<std::string> text =
+          tokenizer_->Decode(h.tokens, seq.request.skip_special_tokens);
+      if (!text.ok()) {
+        Finish(seq, FinishReason::kError, text.status());
+        return;
+      }
+      event.hypotheses.push_back({std::move(h.tokens), std::move(*text), h.score, h.sum_logprob});
+    }
+    FinishReason reason = FinishReason::kLength;
+    if (!event.hypotheses.empty()) {
+      const Hypothesis& best = event.hypotheses.front();
+      event.tokens = best.tokens;
+      event.text = best.text;
+      if (!best.tokens.empty() &&
+          std::find(eos_ids_.begin(), eos_ids_.end(), best.tokens.back()) != eos_ids_.end()) {
+        reason = FinishReason::kEos;
+      }
+      seq.tokens.insert(seq.tokens.end(), best.tokens.begin(), best.tokens.end());
+    }
+    Finish(seq, reason, absl::OkStatus(), &event);
+    return;
+  }
+  // New beam i continues old beam parents[i]: its table needs that beam's keys and values for
+  // every position computed so far. Sources are staged first: a table may be both read and
+  // overwritten in one reorder.
+  const int64_t computed = item.start + item.count;
+  std::vector<std::vector<char>> staged(static_cast<size_t>(old_live));
+  for (size_t i = 0; i < parents.size(); ++i) {
+    const int32_t p = parents[i];
+    if (p != static_cast<int32_t>(i) && staged[static_cast<size_t>(p)].empty()) {
+      cache_->ReadPositions(BeamTable(seq, p), computed, staged[static_cast<size_t>(p)]);
+    }
+  }
+  for (size_t i = 0; i < parents.size(); ++i) {
+    const int32_t p = parents[i];
+    if (p != static_cast<int32_t>(i)) {
+      cache_->WritePositions(BeamTable(seq, static_cast<int64_t>(i)), computed,
+                             staged[static_cast<size_t>(p)]);
+    }
+  }
+  group.sequences.resize(parents.size());
+  for (int32_t b = 0; b < group.search.num_live(); ++b) {
+    std::vector<int32_t>& sequence = group.sequences[static_cast<size_t>(b)];
+    sequence.assign(seq.tokens.begin(), seq.tokens.begin() + seq.prompt_len);
+    const absl::Span<const int32_t> generated = group.search.live_tokens(b);
+    sequence.insert(sequence.end(), generated.begin(), generated.end());
+  }
+  seq.entry.width = group.search.num_live();
+  seq.entry.num_tokens = computed + 1;
+}
+
+void Engine::ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const {
+  const auto& ed = model_->config().encoder_decoder;
+  if (!ed.has_value()) return;
+  const int64_t vocab = model_->config().vocab_size;
+  BanTokens(ed->banned_token_ids, logits, vocab);
+  // transformers forces eos as the last token max_length allows (ForcedEOSTokenLogitsProcessor).
+  if (ed->forced_eos_token_id.has_value() && seq.generated() + 1 >= seq.max_new_tokens) {
+    ForceToken(*ed->forced_eos_token_id, logits, vocab);
+  }
+}
+
+}  // namespace ember

@@ -1,0 +1,96 @@
+// The Transformer as first described, in its MarianMT form (docs/MARIAN.md): an encoder over the
+// source sentence (bidirectional self-attention), a decoder with causal self-attention over the
+// paged KV cache and cross-attention to the encoded source, sinusoidal positions, post-LN blocks
+// (pre-LN when the config says normalize_before), an LM head plus final_logits_bias.
+//
+// Cross-attention keys and values are computed once per request, when its first step (past == 0)
+// encodes the source, and live in KV-cache blocks of their own (SequenceStep::cross_block_table):
+// the engine allocates, accounts and frees them with the sequence's other blocks.
+#ifndef EMBER_CORE_MODEL_MARIAN_MODEL_H_
+#define EMBER_CORE_MODEL_MARIAN_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/kernels/paged_attention.h"
+#include "core/model/marian_weights.h"
+#include "core/model/model.h"
+#include "core/tensor/aligned_buffer.h"
+
+namespace ember {
+
+class MarianModel : public Model {
+ public:
+  // Reads config.json (model_type marian) and the safetensors checkpoint of `model_dir` and packs
+  // the weights. Errors name the file and the tensor or field.
+  static absl::StatusOr<std::unique_ptr<MarianModel>> Load(const std::string& model_dir,
+                                                           const ModelOptions& options);
+
+  // Model::Forward. Every step needs a non-empty `source` of at most max_source_tokens() ids and
+  // a cross_block_table covering it; steps with past == 0 encode their source first (all of them
+  // in one encoder batch). INVALID_ARGUMENT names the step and what is wrong.
+  absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
+                       ForwardProfile* profile = nullptr) override;
+  // Prepares the decoder's projections for steps of up to `max_rows` tokens and the encoder's
+  // (and the cross key/value projection's) for up to max(max_rows, max_source_tokens()) rows.
+  absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows) override;
+  int64_t primitives_created() const override;
+
+  const ModelConfig& config() const override { return config_; }
+  DType compute() const override { return weights_.compute; }
+  int64_t max_context() const override { return max_context_; }
+  size_t weight_bytes() const override { return weights_.arena.used(); }
+  int64_t max_source_tokens() const override { return max_context_; }
+
+ private:
+  MarianModel(ModelConfig config, MarianWeights weights, int64_t max_context);
+
+  absl::Status Validate(absl::Span<const SequenceStep> steps, const KvCache& cache) const;
+  // Grows the scratch buffers to `rows` rows (zeroed, so padding rows hold finite values).
+  void Reserve(int64_t rows);
+  // x[i] = embedding[tokens[i]] * embed_scale + sinusoid[positions[i]] for `rows` rows, and zeroes
+  // rows [rows, padded) so the row-class padding never accumulates across layers.
+  void Embed(const void* table, const int32_t* tokens, const int32_t* positions, int64_t rows,
+             int64_t padded);
+  // A sub-layer's input in the compute type: LN(x) for pre-LN blocks, x itself for post-LN.
+  const void* SublayerInput(const NormWeights& norm, int64_t rows);
+  // After the sub-layer added its output into x: x = LN(x) for post-LN blocks.
+  void SublayerOutput(const NormWeights& norm, int64_t rows);
+  // The feed-forward sub-layer (fc1 with the activation fused, fc2 accumulated into x).
+  absl::Status FeedForward(onednn::Linear& fc1, onednn::Linear& fc2, const NormWeights& norm,
+                           int64_t rows, int64_t padded, int64_t ffn_dim);
+  // Runs the encoder over the sources of the steps with past == 0 and writes each decoder
+  // layer's cross-attention keys and values into their cross blocks.
+  absl::Status Encode(absl::Span<const SequenceStep> steps, KvCache& cache,
+                      ForwardProfile* profile);
+  absl::Status Decode(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
+                      ForwardProfile* profile);
+
+  const ModelConfig config_;
+  const EncoderDecoderConfig& seq2seq_;  // *config_.encoder_decoder
+  MarianWeights weights_;
+  const int64_t max_context_;
+  const float embed_scale_;
+  std::vector<float> sinusoids_;  // [max_context, hidden] f32
+
+  // Run scratch, sized to the largest step (or encoder batch) seen. Shapes in rows:
+  int64_t reserved_rows_ = 0;
+  std::vector<int32_t> tokens_;     // [rows]
+  std::vector<int32_t> positions_;  // [rows]
+  AlignedBuffer residual_;          // [rows, hidden] f32: x
+  AlignedBuffer normed_;            // [rows, hidden] compute: sub-layer input, encoder output
+  AlignedBuffer projected_;         // [rows, 3 * hidden] f32: q|k|v, cross q, cross k|v
+  AlignedBuffer attention_;         // [rows, hidden] compute
+  AlignedBuffer mlp_;               // [rows, max ffn] f32
+  AlignedBuffer activated_;         // [rows, max ffn] compute
+  AlignedBuffer encoder_kv_;        // encoder self-attention K and V pools, see Encode
+  AlignedBuffer lm_scratch_;        // [RowClass(logit rows), vocab] f32, when padded
+};
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_MODEL_MARIAN_MODEL_H_

@@ -1,0 +1,81 @@
+// What the engine runs: a Transformer that takes one forward step over a batch mixing prefilling
+// and decoding sequences, on the paged KV cache. Two families implement it: decoder-only models
+// (DecoderModel: GPT-2, the Llama family) and encoder-decoder models (MarianModel), whose steps
+// also carry the source sentence and the blocks holding its cross-attention keys and values.
+#ifndef EMBER_CORE_MODEL_MODEL_H_
+#define EMBER_CORE_MODEL_MODEL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/model/forward_profile.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model_config.h"
+#include "core/tensor/dtype.h"
+
+namespace ember {
+
+struct ModelOptions {
+  // Weight / matmul type: F32 or BF16. nullopt: BF16 when the CPU multiplies bf16 natively,
+  // else F32.
+  std::optional<DType> compute;
+  // Longest context to prepare position tables for; 0 means the config's max_context.
+  int64_t max_context = 0;
+};
+
+// One sequence's part of a forward step.
+struct SequenceStep {
+  absl::Span<const int32_t> tokens;       // the new tokens (a prompt chunk, or the last sample)
+  int64_t past = 0;                       // tokens of this sequence already in the KV cache
+  absl::Span<const int32_t> block_table;  // covers past + tokens.size() positions
+  bool want_logits = false;               // produce logits for the last of `tokens`
+  // Encoder-decoder models only (ignored by decoder-only ones). `source`: the encoder's input
+  // tokens. `cross_block_table`: blocks of the same cache, covering source.size() positions, that
+  // hold every decoder layer's cross-attention keys and values of the encoded source. A step with
+  // past == 0 encodes the source and writes them first; later steps only read them.
+  absl::Span<const int32_t> source = {};
+  absl::Span<const int32_t> cross_block_table = {};
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  // Runs one step. New keys/values are written to `cache` at each sequence's positions; for every
+  // step with want_logits, in order, one row of config().vocab_size f32 logits is written to
+  // `logits`. INVALID_ARGUMENT for a token id outside the vocabulary or positions past
+  // max_context(). Not thread-safe: the engine loop is its only caller. `profile`, when given,
+  // receives each kernel call's time (forward_profile.h).
+  virtual absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
+                               ForwardProfile* profile = nullptr) = 0;
+
+  // Creates every matmul primitive that steps of up to `max_rows` tokens, with up to
+  // `max_logit_rows` rows wanting logits, will use, so Forward never JIT-compiles one.
+  virtual absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows) = 0;
+  // Matmul primitives created so far, over every projection (tests: none appear after Prepare).
+  virtual int64_t primitives_created() const = 0;
+
+  virtual const ModelConfig& config() const = 0;
+  virtual DType compute() const = 0;
+  // The longest decoder sequence (prompt + generated) a step may reach.
+  virtual int64_t max_context() const = 0;
+  virtual size_t weight_bytes() const = 0;
+  // Encoder-decoder models: the longest source the encoder takes; 0 for decoder-only models.
+  virtual int64_t max_source_tokens() const { return 0; }
+};
+
+// Loads the model of `model_dir` by its config.json model_type: DecoderModel for gpt2, llama,
+// mistral and qwen2; MarianModel for marian.
+absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& model_dir,
+                                                 const ModelOptions& options);
+
+// The compute type `options` asks for, resolved against the CPU; INVALID_ARGUMENT unless F32/BF16.
+absl::StatusOr<DType> ResolveComputeType(const ModelOptions& options);
+
+}  // namespace ember
+
+#endif  // EMBER_CORE_MODEL_MODEL_H_
