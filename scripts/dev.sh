@@ -56,7 +56,7 @@ case "$cmd" in
     configure_and_build "$build_root/tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON \
       -DEMBER_SANITIZE=thread -DEMBER_BUILD_BENCH=OFF \
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-      --target engine_test engine_unit_test
+      --target engine_test engine_unit_test marian_engine_test
     OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
       ctest --test-dir "$build_root/tsan" -L engine --output-on-failure -j "$jobs" --timeout 900
     echo "== fuzz targets (clang, libFuzzer): replay the committed corpora"
