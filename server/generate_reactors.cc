@@ -167,6 +167,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     response_->set_finish_reason(ToProtoFinishReason(e.finish_reason));
     FillUsageAndTimings(e.timings, response_->mutable_usage(), response_->mutable_timings());
     *response_->mutable_logprobs() = std::move(state_->logprobs);
+    AppendHypotheses(e.hypotheses, return_token_ids_, response_->mutable_hypotheses());
     response_->set_model(model_name_);
     const grpc::Status status = FinalStatus(e.finish_reason, e.error);
     if (metrics_ != nullptr) metrics_->OnRpcFinished("Generate", status.error_code());
@@ -325,6 +326,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
         if (e.finished) {
           m.set_finish_reason(ToProtoFinishReason(e.finish_reason));
           FillUsageAndTimings(e.timings, m.mutable_usage(), m.mutable_timings());
+          AppendHypotheses(e.hypotheses, /*with_token_ids=*/true, m.mutable_hypotheses());
         }
         state->AddPending(static_cast<int64_t>(m.ByteSizeLong()) - before);
         const bool over_cap = state->pending_bytes > state->max_buffer_bytes;

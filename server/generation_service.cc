@@ -67,6 +67,7 @@ GenerationService::GenerationService(const ServerOptions& options, Metrics* metr
 void GenerationService::SetEngine(Engine* engine, const std::string& model_name) {
   limits_.model_name = model_name;
   limits_.vocab_size = engine->model_info().vocab_size;
+  limits_.encoder_decoder = engine->model_info().encoder_decoder;
   limits_.max_new_tokens_limit = options_.engine.max_new_tokens_limit;
   limits_.max_stop_strings = options_.max_stop_strings;
   limits_.max_stop_string_bytes = options_.max_stop_string_bytes;
@@ -185,6 +186,7 @@ grpc::ServerUnaryReactor* GenerationService::HandleListModels(
   for (int32_t eos : info.eos_token_ids) m->add_eos_token_ids(eos);
   m->set_kv_cache_blocks(info.kv_blocks);
   m->set_kv_block_size(static_cast<int32_t>(info.block_size));
+  m->set_encoder_decoder(info.encoder_decoder);
   response->set_default_model(limits_.model_name);
   return FinishNow(context, "ListModels", absl::OkStatus());
 }

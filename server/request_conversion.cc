@@ -1,15 +1,115 @@
 #include "server/request_conversion.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/engine/beam_search.h"
 
 namespace ember {
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+EarlyStopping FromProto(ember::v1::EarlyStopping e) {
+  switch (e) {
+    case ember::v1::EARLY_STOPPING_TRUE:
+      return EarlyStopping::kTrue;
+    case ember::v1::EARLY_STOPPING_NEVER:
+      return EarlyStopping::kNever;
+    default:
+      return EarlyStopping::kHeuristic;
+  }
+}
+
+// A beam search request must not carry what only sampling uses: the engine refuses it too, but
+// under its own names, so the API's field names are checked here. `num_beams` is for the message.
+absl::Status CheckNothingSampled(const ember::v1::GenerateRequest& request, int32_t num_beams) {
+  const ember::v1::SamplingParameters& s = request.sampling();
+  const std::string why = absl::StrCat("beam search (beam.num_beams = ", num_beams,
+                                       ") does not sample, so it must be ");
+  if (s.has_temperature() && s.temperature() != 0) {
+    return Invalid("sampling.temperature", absl::StrCat(why, "0 or unset, got ", s.temperature()));
+  }
+  if (s.top_k() != 0) return Invalid("sampling.top_k", absl::StrCat(why, "0, got ", s.top_k()));
+  if (s.has_top_p() && s.top_p() != 1) {
+    return Invalid("sampling.top_p", absl::StrCat(why, "unset, got ", s.top_p()));
+  }
+  if (s.min_p() != 0) return Invalid("sampling.min_p", absl::StrCat(why, "0, got ", s.min_p()));
+  if (s.has_repetition_penalty() && s.repetition_penalty() != 1) {
+    return Invalid("sampling.repetition_penalty",
+                   absl::StrCat(why, "unset, got ", s.repetition_penalty()));
+  }
+  if (s.presence_penalty() != 0) {
+    return Invalid("sampling.presence_penalty", absl::StrCat(why, "0, got ", s.presence_penalty()));
+  }
+  if (s.frequency_penalty() != 0) {
+    return Invalid("sampling.frequency_penalty",
+                   absl::StrCat(why, "0, got ", s.frequency_penalty()));
+  }
+  const std::string beams = absl::StrCat(" with beam search (beam.num_beams = ", num_beams, ")");
+  if (request.stop_size() > 0) return Invalid("stop", absl::StrCat("not supported", beams));
+  // A beam ends at eos; without it every beam would run to max_new_tokens.
+  if (request.ignore_eos()) return Invalid("ignore_eos", absl::StrCat("not supported", beams));
+  if (request.logprobs()) return Invalid("logprobs", absl::StrCat("not supported", beams));
+  if (request.top_logprobs() != 0) {
+    return Invalid("top_logprobs", absl::StrCat("not supported", beams));
+  }
+  return absl::OkStatus();
+}
+
+// Checks `request.beam` and fills out->beam. With beam search on, out->sampling becomes greedy:
+// the search takes no random choices, and the engine's sampling default (temperature 1.0) must
+// not count as a request to sample.
+absl::Status ConvertBeam(const ember::v1::GenerateRequest& request, const RequestLimits& limits,
+                         GenerationRequest* out) {
+  const ember::v1::BeamSearch& b = request.beam();
+  if (b.num_beams() < 0 || b.num_beams() > kMaxNumBeams) {
+    return Invalid("beam.num_beams",
+                   absl::StrCat("must be in [0, ", kMaxNumBeams, "], got ", b.num_beams()));
+  }
+  const int32_t num_beams = std::max(b.num_beams(), 1);  // 0 means off, as 1 does
+  if (b.has_length_penalty() && !std::isfinite(b.length_penalty())) {
+    return Invalid("beam.length_penalty", absl::StrCat("must be finite, got ", b.length_penalty()));
+  }
+  // proto3 enums are open: an unknown number arrives as is.
+  if (!ember::v1::EarlyStopping_IsValid(b.early_stopping())) {
+    return Invalid("beam.early_stopping",
+                   absl::StrCat("unknown value ", static_cast<int>(b.early_stopping())));
+  }
+  if (b.no_repeat_ngram_size() < 0) {
+    return Invalid("beam.no_repeat_ngram_size",
+                   absl::StrCat("must be >= 0, got ", b.no_repeat_ngram_size()));
+  }
+  if (b.num_return_sequences() < 0 || b.num_return_sequences() > num_beams) {
+    return Invalid("beam.num_return_sequences",
+                   absl::StrCat("must be in [0, beam.num_beams = ", num_beams, "], got ",
+                                b.num_return_sequences()));
+  }
+  if (num_beams == 1) {
+    // Sampling does not apply it; silently ignoring it would change what the caller asked for.
+    // (length_penalty and early_stopping mean nothing with one beam, as in transformers.)
+    if (b.no_repeat_ngram_size() > 0) {
+      return Invalid("beam.no_repeat_ngram_size", "needs beam search (beam.num_beams > 1)");
+    }
+    return absl::OkStatus();
+  }
+  if (b.no_repeat_ngram_size() > 0 && !limits.encoder_decoder) {
+    return Invalid("beam.no_repeat_ngram_size",
+                   "available for encoder-decoder (translation) models only");
+  }
+  if (absl::Status s = CheckNothingSampled(request, num_beams); !s.ok()) return s;
+  out->sampling.temperature = 0.0f;
+  BeamParams& beam = out->beam;
+  beam.num_beams = num_beams;
+  if (b.has_length_penalty()) beam.length_penalty = b.length_penalty();
+  beam.early_stopping = FromProto(b.early_stopping());
+  beam.no_repeat_ngram_size = b.no_repeat_ngram_size();
+  beam.num_return_sequences = std::max(b.num_return_sequences(), 1);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -128,6 +228,7 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
     const bool top_level = absl::StartsWith(v.message(), "top_logprobs");
     return absl::InvalidArgumentError(absl::StrCat(top_level ? "" : "sampling.", v.message()));
   }
+  if (absl::Status b = ConvertBeam(request, limits, &out); !b.ok()) return b;
   return out;
 }
 
@@ -145,6 +246,17 @@ void FillUsageAndTimings(const RequestTimings& t, ember::v1::Usage* usage,
     out->set_decode_tokens_per_second(static_cast<double>(t.generated_tokens - 1) / decode);
   }
   out->set_total_seconds(absl::ToDoubleSeconds(t.total));
+}
+
+void AppendHypotheses(const std::vector<Hypothesis>& hypotheses, bool with_token_ids,
+                      google::protobuf::RepeatedPtrField<ember::v1::Hypothesis>* out) {
+  for (const Hypothesis& h : hypotheses) {
+    ember::v1::Hypothesis* entry = out->Add();
+    entry->set_text(h.text);
+    if (with_token_ids) entry->mutable_token_ids()->Add(h.tokens.begin(), h.tokens.end());
+    entry->set_score(h.score);
+    entry->set_sum_logprob(h.sum_logprob);
+  }
 }
 
 void AppendLogprobs(const SampledToken& sampled, const Tokenizer& tokenizer,

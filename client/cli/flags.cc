@@ -6,6 +6,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -63,6 +64,21 @@ ABSL_FLAG(bool, include_special_tokens, false, "Include special tokens (e.g. </s
 ABSL_FLAG(std::string, request_id, "", "Client-chosen id echoed in the server's logs");
 ABSL_FLAG(bool, stream, false, "generate: stream the text as it is produced");
 
+// Beam search (generate, bench): mostly for translation models, where --prompt is the source text.
+ABSL_FLAG(int32_t, num_beams, 0,
+          "Beam search with this many beams, in [0, 64]; 0 or 1 means off (sample as the sampling "
+          "flags say). Excludes the sampling flags (except --temperature=0 and --seed), --stop, "
+          "--ignore_eos and --logprobs");
+ABSL_FLAG(std::optional<float>, length_penalty, std::nullopt,
+          "Beam search: scores are sum_logprob / length^length_penalty; unset means 1.0");
+ABSL_FLAG(std::string, early_stopping, "false",
+          "Beam search stopping rule as in transformers: false (heuristic), true or never");
+ABSL_FLAG(int32_t, no_repeat_ngram_size, 0,
+          "Beam search on translation models: never repeat an n-gram of this size; 0 means off");
+ABSL_FLAG(int32_t, num_return_sequences, 0,
+          "Beam search: return the n best hypotheses (<= --num_beams; 0 means 1); with more than "
+          "one, generate prints one '<score><TAB><text>' line per hypothesis after the text");
+
 // Other subcommands.
 ABSL_FLAG(bool, add_special_tokens, false, "tokenize: add BOS/EOS as the model does for prompts");
 ABSL_FLAG(std::string, service, "",
@@ -92,7 +108,12 @@ constexpr absl::string_view kRequestFlags[] = {"model",
                                                "logprobs",
                                                "top_logprobs",
                                                "include_special_tokens",
-                                               "request_id"};
+                                               "request_id",
+                                               "num_beams",
+                                               "length_penalty",
+                                               "early_stopping",
+                                               "no_repeat_ngram_size",
+                                               "num_return_sequences"};
 
 // The flags each subcommand reads besides kCommonFlags.
 const absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>& CommandFlags() {
@@ -132,7 +153,17 @@ absl::Status RequirePrompt(absl::string_view command) {
   return absl::OkStatus();
 }
 
-ember::v1::GenerateRequest GenerateRequestFromFlags() {
+// --early_stopping's spellings are transformers' (early_stopping=False / True / "never").
+absl::StatusOr<ember::v1::EarlyStopping> EarlyStoppingFromFlag() {
+  const std::string value = absl::GetFlag(FLAGS_early_stopping);
+  if (value == "false") return ember::v1::EARLY_STOPPING_HEURISTIC;
+  if (value == "true") return ember::v1::EARLY_STOPPING_TRUE;
+  if (value == "never") return ember::v1::EARLY_STOPPING_NEVER;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--early_stopping=", value, ": want false, true or never"));
+}
+
+absl::StatusOr<ember::v1::GenerateRequest> GenerateRequestFromFlags() {
   ember::v1::GenerateRequest request;
   request.set_model(absl::GetFlag(FLAGS_model));
   request.set_prompt(absl::GetFlag(FLAGS_prompt));
@@ -152,6 +183,14 @@ ember::v1::GenerateRequest GenerateRequestFromFlags() {
   request.set_top_logprobs(absl::GetFlag(FLAGS_top_logprobs));
   request.set_include_special_tokens(absl::GetFlag(FLAGS_include_special_tokens));
   request.set_request_id(absl::GetFlag(FLAGS_request_id));
+  ember::v1::BeamSearch& beam = *request.mutable_beam();
+  beam.set_num_beams(absl::GetFlag(FLAGS_num_beams));
+  if (const auto lp = absl::GetFlag(FLAGS_length_penalty)) beam.set_length_penalty(*lp);
+  absl::StatusOr<ember::v1::EarlyStopping> early_stopping = EarlyStoppingFromFlag();
+  if (!early_stopping.ok()) return early_stopping.status();
+  beam.set_early_stopping(*early_stopping);
+  beam.set_no_repeat_ngram_size(absl::GetFlag(FLAGS_no_repeat_ngram_size));
+  beam.set_num_return_sequences(absl::GetFlag(FLAGS_num_return_sequences));
   // Range checks are the server's (one place, INVALID_ARGUMENT naming the field); the CLI only
   // refuses what the server could not tell apart from a default.
   return request;
@@ -232,7 +271,9 @@ absl::StatusOr<CommonArgs> CommonArgsFromFlags() {
 absl::StatusOr<GenerateArgs> GenerateArgsFromFlags() {
   if (absl::Status status = RequirePrompt("generate"); !status.ok()) return status;
   GenerateArgs args;
-  args.request = GenerateRequestFromFlags();
+  absl::StatusOr<ember::v1::GenerateRequest> request = GenerateRequestFromFlags();
+  if (!request.ok()) return request.status();
+  args.request = *std::move(request);
   args.stream = absl::GetFlag(FLAGS_stream);
   return args;
 }
@@ -261,7 +302,9 @@ absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common) {
     return absl::InvalidArgumentError(
         absl::StrCat("--requests=", options.requests, ": must be >= 1"));
   }
-  options.request = GenerateRequestFromFlags();
+  absl::StatusOr<ember::v1::GenerateRequest> request = GenerateRequestFromFlags();
+  if (!request.ok()) return request.status();
+  options.request = *std::move(request);
   options.call_options = common.call_options;
   return options;
 }

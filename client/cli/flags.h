@@ -40,7 +40,7 @@ absl::Status CheckFlagsApply(absl::string_view command, absl::Span<char* const> 
 
 // Reads --tls_ca/--tls_cert/--tls_key files; INVALID_ARGUMENT / NOT_FOUND name the flag and file.
 absl::StatusOr<CommonArgs> CommonArgsFromFlags();
-// --prompt (required) and the sampling flags.
+// --prompt (required), the sampling flags and the beam search flags.
 absl::StatusOr<GenerateArgs> GenerateArgsFromFlags();
 absl::StatusOr<ember::v1::TokenizeRequest> TokenizeRequestFromFlags();
 std::string HealthServiceFromFlags();

@@ -36,6 +36,16 @@ void PrintLogprobs(
   }
 }
 
+// A beam search's n-best list, when it has more than the one hypothesis already printed as the
+// text: one "<score><TAB><text>" line each on stdout, best first (the first repeats the text).
+void PrintHypotheses(const google::protobuf::RepeatedPtrField<ember::v1::Hypothesis>& hypotheses) {
+  if (hypotheses.size() <= 1) return;
+  for (const ember::v1::Hypothesis& h : hypotheses) {
+    std::printf("%.4f\t%s\n", h.score(), h.text().c_str());
+  }
+  std::fflush(stdout);
+}
+
 // "ember_cli: generate: LENGTH, 16 tokens (prompt 5), TTFT 12.3 ms, 45.6 tokens/s, 0.420 s total
 // (client-measured)". tokens/s is the decode rate: tokens after the first over the time after it.
 void PrintSummary(ember::v1::FinishReason reason, const ember::v1::Usage& usage,
@@ -62,6 +72,7 @@ int RunUnary(const CommonArgs& common, const EmberClient& client, const Generate
     std::fwrite(response->text().data(), 1, response->text().size(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
+    PrintHypotheses(response->hypotheses());
     PrintLogprobs(response->logprobs());
   }
   const ember::v1::Timings& timings = response->timings();
@@ -106,6 +117,7 @@ int RunStreaming(const CommonArgs& common, const EmberClient& client, const Gene
     std::fflush(stdout);
   }
   if (!last.ok()) return FailCall(common, "generate", last.status());
+  if (!common.json) PrintHypotheses(last->hypotheses());
   PrintLogprobs(logprobs);
 
   std::optional<double> ttft;

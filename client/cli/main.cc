@@ -25,9 +25,13 @@ constexpr char kUsage[] =
 usage: ember_cli <command> [flags]
 
 commands:
-  generate --prompt=TEXT [--stream] [--max_new_tokens=N] [sampling flags]
+  generate --prompt=TEXT [--stream] [--max_new_tokens=N] [sampling flags | beam search flags]
       Prints the completion on stdout (--stream: piece by piece as it arrives), then a summary
       on stderr: finish reason, tokens, time to first token, decode tokens/s.
+      Translation models (`models` shows encoder_decoder): --prompt is the source text and the
+      completion its translation. Beam search: --num_beams=N (> 1 turns it on) with
+      --length_penalty, --early_stopping=false|true|never, --no_repeat_ngram_size and
+      --num_return_sequences=K (K > 1 also prints K "<score><TAB><text>" lines, best first).
   tokenize --prompt=TEXT [--add_special_tokens]
       Prints the prompt's token ids, one "<id><TAB><token>" line each.
   models
@@ -45,6 +49,7 @@ exit status: 0 on success, 1 on any error (a usage error, a failed call, health 
 
 examples:
   ember_cli generate --prompt="Once upon a time" --max_new_tokens=64 --temperature=0 --stream
+  ember_cli generate --prompt="How are you?" --num_beams=4 --num_return_sequences=2
   ember_cli health --target=ember:50051 --service=ember.v1.Generation
   ember_cli bench --concurrency=8 --requests=64 --prompt=Hello --max_new_tokens=128 --json)";
 

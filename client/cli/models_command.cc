@@ -22,11 +22,11 @@ int RunModelsCommand(const CommonArgs& common) {
   for (const ember::v1::ModelInfo& model : response->models()) {
     const std::string line = absl::StrFormat(
         "%s%s\tarchitecture=%s model_type=%s dtype=%s context=%d vocab=%d eos=[%s] "
-        "kv_cache=%dx%d\n",
+        "kv_cache=%dx%d%s\n",
         model.name(), model.name() == response->default_model() ? " (default)" : "",
         model.architecture(), model.model_type(), model.dtype(), model.context_length(),
         model.vocab_size(), absl::StrJoin(model.eos_token_ids(), ","), model.kv_cache_blocks(),
-        model.kv_block_size());
+        model.kv_block_size(), model.encoder_decoder() ? " encoder_decoder" : "");
     std::fputs(line.c_str(), stdout);
   }
   return kExitOk;

@@ -538,7 +538,8 @@ void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, Gene
   event.finish_reason = reason;
   event.error = std::move(error);
   RequestTimings& t = event.timings;
-  t.prompt_tokens = seq.prompt_len;
+  // An encoder-decoder request's prompt is its source (the decoder prompt is only the start token).
+  t.prompt_tokens = seq.source.empty() ? seq.prompt_len : static_cast<int64_t>(seq.source.size());
   t.generated_tokens = seq.generated();
   t.preemptions = seq.entry.preemptions;
   t.total = now - seq.submitted;

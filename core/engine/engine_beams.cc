@@ -134,7 +134,12 @@ void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits
       const Hypothesis& best = event.hypotheses.front();
       event.tokens = best.tokens;
       event.text = best.text;
-      if (!best.tokens.empty() &&
+      // As for greedy requests, an eos forced as the last token the length allows reports the
+      // length limit.
+      const auto& ed = model_->config().encoder_decoder;
+      const bool forced = ed.has_value() && ed->forced_eos_token_id.has_value() &&
+                          static_cast<int64_t>(best.tokens.size()) >= seq.max_new_tokens;
+      if (!forced && !best.tokens.empty() &&
           std::find(eos_ids_.begin(), eos_ids_.end(), best.tokens.back()) != eos_ids_.end()) {
         reason = FinishReason::kEos;
       }

@@ -69,6 +69,16 @@ int FakeGenerationService::calls() const {
   return calls_;
 }
 
+ember::v1::GenerateRequest FakeGenerationService::last_generate_request() const {
+  absl::MutexLock lock(&mu_);
+  return last_generate_request_;
+}
+
+void FakeGenerationService::RecordGenerate(const ember::v1::GenerateRequest& request) {
+  absl::MutexLock lock(&mu_);
+  last_generate_request_ = request;
+}
+
 void FakeGenerationService::WaitUntilCancelled(grpc::ServerContext* context) {
   if (!blocking_call_started_.HasBeenNotified()) blocking_call_started_.Notify();
   const absl::Time give_up = absl::Now() + kBlockingLimit;
@@ -80,6 +90,7 @@ grpc::Status FakeGenerationService::Generate(grpc::ServerContext* context,
                                              const ember::v1::GenerateRequest* request,
                                              ember::v1::GenerateResponse* response) {
   Record(*context);
+  RecordGenerate(*request);
   absl::string_view prompt = request->prompt();
   if (grpc::Status error = ErrorFromPrompt(prompt); !error.ok()) return error;
   if (prompt == "hang") {
@@ -97,6 +108,14 @@ grpc::Status FakeGenerationService::Generate(grpc::ServerContext* context,
   response->mutable_usage()->set_generated_tokens(3);
   FillTimings(response->mutable_timings());
   response->set_model("fake-model");
+  for (int i = 0;
+       request->beam().num_return_sequences() > 1 && i < request->beam().num_return_sequences();
+       ++i) {
+    ember::v1::Hypothesis* h = response->add_hypotheses();
+    h->set_text(absl::StrCat("hyp", i));
+    h->set_score(-(i + 1));
+    h->set_sum_logprob(-2 * (i + 1));
+  }
   return grpc::Status::OK;
 }
 
@@ -104,6 +123,7 @@ grpc::Status FakeGenerationService::GenerateStream(
     grpc::ServerContext* context, const ember::v1::GenerateRequest* request,
     grpc::ServerWriter<ember::v1::GenerateStreamResponse>* writer) {
   Record(*context);
+  RecordGenerate(*request);
   const std::string& prompt = request->prompt();
   if (grpc::Status error = ErrorFromPrompt(prompt); !error.ok()) return error;
   if (prompt == "endless") {

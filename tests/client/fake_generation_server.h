@@ -11,6 +11,8 @@
 //   "fail-midway"        GenerateStream: two pieces, then INTERNAL "boom".
 //   "no-finish"          GenerateStream: one piece, then OK without a finish_reason.
 //   "big:<n>"            Generate: a text of n bytes.
+// Generate also returns beam.num_return_sequences hypotheses "hyp<i>" (score -(i+1)) when that is
+// more than 1, and records every GenerateRequest (last_generate_request).
 #ifndef EMBER_TESTS_CLIENT_FAKE_GENERATION_SERVER_H_
 #define EMBER_TESTS_CLIENT_FAKE_GENERATION_SERVER_H_
 
@@ -44,18 +46,22 @@ class FakeGenerationService final : public ember::v1::Generation::Service {
   std::multimap<std::string, std::string> last_metadata() const;
   // Calls that reached a handler.
   int calls() const;
+  // The most recent Generate or GenerateStream request.
+  ember::v1::GenerateRequest last_generate_request() const;
   // Notified when a "hang" or "endless" handler starts / sees its call cancelled.
   absl::Notification& blocking_call_started() { return blocking_call_started_; }
   absl::Notification& cancellation_seen() { return cancellation_seen_; }
 
  private:
   void Record(const grpc::ServerContext& context);
+  void RecordGenerate(const ember::v1::GenerateRequest& request);
   // Waits (bounded, so a broken test cannot hang forever) until the call ends client-side.
   void WaitUntilCancelled(grpc::ServerContext* context);
 
   mutable absl::Mutex mu_;
   std::multimap<std::string, std::string> last_metadata_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  ember::v1::GenerateRequest last_generate_request_ ABSL_GUARDED_BY(mu_);
   absl::Notification blocking_call_started_;
   absl::Notification cancellation_seen_;
 };

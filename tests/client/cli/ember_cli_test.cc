@@ -192,11 +192,61 @@ TEST_F(EmberCliTest, BenchJsonReport) {
                            HasSubstr("\"itl_seconds\":{\"count\":8,")));
 }
 
+TEST_F(EmberCliTest, BeamSearchFlagsReachTheServerAndNBestIsPrinted) {
+  const CliResult r =
+      Run(absl::StrCat("generate ", TargetFlag(),
+                       " --prompt=src --num_beams=4 --length_penalty=0.5 --early_stopping=never "
+                       "--no_repeat_ngram_size=3 --num_return_sequences=2"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The text, then one "<score>\t<text>" line per hypothesis, best first.
+  EXPECT_EQ(r.out, "echo: src\n-1.0000\thyp0\n-2.0000\thyp1\n");
+  const ember::v1::BeamSearch beam = server_->service().last_generate_request().beam();
+  EXPECT_EQ(beam.num_beams(), 4);
+  ASSERT_TRUE(beam.has_length_penalty());
+  EXPECT_EQ(beam.length_penalty(), 0.5f);
+  EXPECT_EQ(beam.early_stopping(), ember::v1::EARLY_STOPPING_NEVER);
+  EXPECT_EQ(beam.no_repeat_ngram_size(), 3);
+  EXPECT_EQ(beam.num_return_sequences(), 2);
+}
+
+TEST_F(EmberCliTest, BeamSearchFlagDefaultsLeaveItOff) {
+  const CliResult r = Run(absl::StrCat("generate ", TargetFlag(), " --prompt=src"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "echo: src\n");
+  const ember::v1::BeamSearch beam = server_->service().last_generate_request().beam();
+  EXPECT_EQ(beam.num_beams(), 0);
+  EXPECT_FALSE(beam.has_length_penalty());
+  EXPECT_EQ(beam.early_stopping(), ember::v1::EARLY_STOPPING_HEURISTIC);
+  EXPECT_EQ(beam.num_return_sequences(), 0);
+
+  const CliResult t = Run(
+      absl::StrCat("generate ", TargetFlag(), " --prompt=src --num_beams=2 --early_stopping=true"));
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(server_->service().last_generate_request().beam().early_stopping(),
+            ember::v1::EARLY_STOPPING_TRUE);
+}
+
+TEST_F(EmberCliTest, BadEarlyStoppingIsAUsageError) {
+  const CliResult r =
+      Run(absl::StrCat("generate ", TargetFlag(), " --prompt=src --early_stopping=maybe"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ember_cli: generate: INVALID_ARGUMENT: --early_stopping=maybe: want false, true or "
+            "never\n");
+  EXPECT_EQ(server_->service().calls(), 0);
+
+  const CliResult h = Run(absl::StrCat("health ", TargetFlag(), " --num_beams=4"));
+  EXPECT_EQ(h.exit_code, 1);
+  EXPECT_THAT(h.err, HasSubstr("--num_beams does not apply to health"));
+}
+
 TEST_F(EmberCliTest, HelpDocumentsEveryFlag) {
   const CliResult r = Run("--help");
-  for (const char* flag : {"--target", "--deadline", "--tls", "--tls_ca", "--tls_cert", "--tls_key",
-                           "--token", "--prompt", "--max_new_tokens", "--stream", "--concurrency",
-                           "--requests", "--service", "--json"}) {
+  for (const char* flag :
+       {"--target", "--deadline", "--tls", "--tls_ca", "--tls_cert", "--tls_key", "--token",
+        "--prompt", "--max_new_tokens", "--stream", "--concurrency", "--requests", "--service",
+        "--json", "--num_beams", "--length_penalty", "--early_stopping", "--no_repeat_ngram_size",
+        "--num_return_sequences"}) {
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("    ", flag, " ("))) << flag;
   }
 }

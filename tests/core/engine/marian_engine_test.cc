@@ -134,6 +134,8 @@ class MarianEngineTest : public ::testing::Test {
     EXPECT_EQ(got.tokens, got.hypotheses[0].tokens);
     EXPECT_EQ(got.text, got.hypotheses[0].text);
     EXPECT_EQ(got.events, 1);
+    // The fixtures' beams all end on the eos forced at the last step: the length limit.
+    EXPECT_EQ(got.reason, FinishReason::kLength);
   }
 
   static testing::TempDir* dir_;
