@@ -249,7 +249,8 @@ std::vector<BadModelCase> TokenizerCases() {
        [](const ModelDirEdits& m) { m.Remove(kTokenizer); },
        StatusCode::kNotFound,
        "",
-       {"no tokenizer.json, vocab.json + merges.txt, or tokenizer.model"}},
+       {"no tokenizer.json, source.spm + target.spm + vocab.json, vocab.json + merges.txt, or "
+        "tokenizer.model"}},
       {"TokenizerJsonNotJson",
        single,
        [](const ModelDirEdits& m) { m.Write(kTokenizer, "{\"model\": {"); },
