@@ -1,6 +1,7 @@
 // The Engine serving a MarianMT model end to end: source text in, translation out, greedy and
 // beam search, against the independent PyTorch reference (tests/fixtures/marian_reference/,
 // tools/reference/marian_reference.py), alone and batched with other requests.
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -209,6 +210,37 @@ TEST_F(MarianEngineTest, BeamSearchMatchesTheReferenceAloneAndBatched) {
     s = engine->Snapshot();
   }
   EXPECT_EQ(s.kv_blocks_used, 0) << "beam groups and cross-attention blocks must all be freed";
+}
+
+TEST_F(MarianEngineTest, SeededSamplingIsReproducibleAloneAndBatchedAndNeverEmitsThePad) {
+  auto engine = MakeEngine();
+  ASSERT_NE(engine, nullptr);
+  auto sampled = [](size_t i) {
+    GenerationRequest r = Greedy(i);
+    r.sampling.temperature = 1.5f;  // flat enough that several tokens get drawn
+    r.sampling.seed = 1000 + i;
+    return r;
+  };
+  std::vector<Outcome> alone;
+  for (size_t i = 0; i < NumSentences(); ++i) {
+    Pending p;
+    ASSERT_TRUE(engine->Submit(sampled(i), p.Callback()).ok());
+    alone.push_back(p.Wait());
+  }
+  std::vector<std::unique_ptr<Pending>> pending;
+  for (size_t i = 0; i < NumSentences(); ++i) {
+    pending.push_back(std::make_unique<Pending>());
+    ASSERT_TRUE(engine->Submit(sampled(i), pending.back()->Callback()).ok());
+  }
+  const int32_t pad = (*reference_)["config"]["pad_token_id"].get<int32_t>();
+  bool differs_from_greedy = false;
+  for (size_t i = 0; i < NumSentences(); ++i) {
+    const Outcome batched = pending[i]->Wait();
+    EXPECT_EQ(batched.tokens, alone[i].tokens) << i;
+    EXPECT_EQ(std::count(alone[i].tokens.begin(), alone[i].tokens.end(), pad), 0) << i;
+    differs_from_greedy |= alone[i].tokens != Result(i)["greedy"].get<std::vector<int32_t>>();
+  }
+  EXPECT_TRUE(differs_from_greedy) << "temperature 1.5 should not reproduce greedy everywhere";
 }
 
 TEST_F(MarianEngineTest, RefusesBeamSettingsItCannotHonour) {
