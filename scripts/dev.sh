@@ -2,8 +2,8 @@
 # The two set-up commands of README.md:
 #   scripts/dev.sh serve   install what is missing, build, start ember on the embedded default model
 #   scripts/dev.sh test    install what is missing, build, run every test (release -Werror, then
-#                          ASan+UBSan, the engine tests under TSan, and the fuzz targets' corpus
-#                          replay under clang)
+#                          ASan+UBSan with the fuzz targets' corpora replayed, then the engine
+#                          tests under TSan)
 # Environment: EMBER_JOBS (parallel build jobs, default: nproc), EMBER_BUILD_ROOT (default: ./build).
 set -euo pipefail
 
@@ -40,16 +40,23 @@ case "$cmd" in
   test)
     bash scripts/install_deps.sh
     start=$(date +%s)
+    stage_start=$(date +%s)
     echo "== release build (-Werror) and tests"
     configure_and_build "$build_root/release" -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=ON
     ctest --test-dir "$build_root/release" --output-on-failure -j "$jobs" --timeout 900
-    echo "== ASan+UBSan build and tests"
+    echo "== release stage took $(($(date +%s) - stage_start)) s"
+    stage_start=$(date +%s)
+    echo "== ASan+UBSan build and tests (with the fuzz corpora replayed)"
     # -O1 -g1 (line tables): what the sanitizers recommend, and half the compile time of -O2 -g.
+    # EMBER_FUZZ_REPLAY: the fuzz targets as plain corpus replayers (CTest label fuzz), so the
+    # corpora run under ASan+UBSan without a third, clang, build; scripts/fuzz.sh fuzzes with clang.
     configure_and_build "$build_root/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON \
-      -DEMBER_SANITIZE=address,undefined -DEMBER_BUILD_BENCH=OFF \
+      -DEMBER_SANITIZE=address,undefined -DEMBER_BUILD_BENCH=OFF -DEMBER_FUZZ_REPLAY=ON \
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" --timeout 1800
+    echo "== ASan+UBSan stage took $(($(date +%s) - stage_start)) s"
+    stage_start=$(date +%s)
     echo "== ThreadSanitizer: the engine loop and scheduler tests (label engine)"
     # One OpenMP thread: libgomp is not TSan-instrumented, so its barriers would look like races;
     # what TSan checks here is the engine loop against the threads that Submit and Cancel.
@@ -59,15 +66,7 @@ case "$cmd" in
       --target engine_test engine_unit_test marian_engine_test
     OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
       ctest --test-dir "$build_root/tsan" -L engine --output-on-failure -j "$jobs" --timeout 900
-    echo "== fuzz targets (clang, libFuzzer): replay the committed corpora"
-    # Only the fuzz executables and the core libraries they link are built: no tests, server or
-    # tools. scripts/fuzz.sh runs the same binaries for longer.
-    CC=clang CXX=clang++ configure_and_build "$build_root/fuzz" -DEMBER_FUZZ=ON \
-      -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBER_WERROR=ON -DEMBER_BUILD_TESTS=OFF \
-      -DEMBER_BUILD_BENCH=OFF \
-      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-      --target ember_fuzz
-    ctest --test-dir "$build_root/fuzz" -L fuzz --output-on-failure -j "$jobs" --timeout 600
+    echo "== TSan stage took $(($(date +%s) - stage_start)) s"
     echo "== all tests passed in $(($(date +%s) - start)) s"
     ;;
   *)
