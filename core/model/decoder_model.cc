@@ -77,13 +77,7 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
           ? PlanGpt2Weights(config, *checkpoint, compute, weights, used)
           : PlanLlamaWeights(config, *checkpoint, compute, weights, used);
   if (!plan.ok()) return plan.status();
-  WarnAboutUnusedTensors(*checkpoint, used);
-  for (const auto& file : checkpoint->files()) {
-    (void)file->Advise(SafetensorsFile::Access::kSequential);
-  }
-  plan->release_source_pages = true;  // every view points into the checkpoint's mappings
-  RETURN_IF_ERROR(ExecuteWeightPlan(*plan, weights.arena));
-  WarnAboutNonFiniteWeights(*checkpoint, plan->non_finite);
+  RETURN_IF_ERROR(LoadPlannedWeights(*checkpoint, used, *plan, weights.arena));
   // The checkpoint is unmapped here: from now on only the packed arena is resident.
   checkpoint.reset();
   auto model = std::unique_ptr<DecoderModel>(

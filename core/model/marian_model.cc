@@ -61,13 +61,7 @@ absl::StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string
   MarianWeights weights;
   std::vector<std::string> used;
   ASSIGN_OR_RETURN(WeightPlan plan, PlanMarianWeights(config, *checkpoint, compute, weights, used));
-  WarnAboutUnusedTensors(*checkpoint, used);
-  for (const auto& file : checkpoint->files()) {
-    (void)file->Advise(SafetensorsFile::Access::kSequential);
-  }
-  plan.release_source_pages = true;  // every view points into the checkpoint's mappings
-  RETURN_IF_ERROR(ExecuteWeightPlan(plan, weights.arena));
-  WarnAboutNonFiniteWeights(*checkpoint, plan.non_finite);
+  RETURN_IF_ERROR(LoadPlannedWeights(*checkpoint, used, plan, weights.arena));
   checkpoint.reset();
   if (config.encoder_decoder->share_embeddings) {
     weights.decoder_embedding = weights.encoder_embedding;

@@ -106,6 +106,18 @@ bool IsKnownBuffer(absl::string_view name) {
 
 }  // namespace
 
+absl::Status LoadPlannedWeights(const Checkpoint& checkpoint, const std::vector<std::string>& used,
+                                WeightPlan& plan, WeightArena& arena) {
+  WarnAboutUnusedTensors(checkpoint, used);
+  for (const auto& file : checkpoint.files()) {
+    (void)file->Advise(SafetensorsFile::Access::kSequential);
+  }
+  plan.release_source_pages = true;  // every view points into the checkpoint's mappings
+  RETURN_IF_ERROR(ExecuteWeightPlan(plan, arena));
+  WarnAboutNonFiniteWeights(checkpoint, plan.non_finite);
+  return absl::OkStatus();
+}
+
 onednn::LinearActivation ToLinearActivation(Activation a) {
   switch (a) {
     case Activation::kGeluTanh:

@@ -78,6 +78,12 @@ int64_t CountNonFinite(const TensorView& view);
 // non-finite values just before packing it (the pass that touches its bytes anyway).
 absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena);
 
+// The whole load of a planned checkpoint: warns about tensors no job read (`used`), packs every
+// job into `arena` while dropping the checkpoint's pages behind it (the plan's views must all point
+// into the checkpoint's mappings), and warns about NaN/Inf weights by tensor name.
+absl::Status LoadPlannedWeights(const Checkpoint& checkpoint, const std::vector<std::string>& used,
+                                WeightPlan& plan, WeightArena& arena);
+
 // The oneDNN post-op of a config's MLP activation.
 onednn::LinearActivation ToLinearActivation(Activation activation);
 
