@@ -43,6 +43,9 @@ ABSL_FLAG(std::string, prefill_chunks, "0",
 ABSL_FLAG(int64_t, prompt_tokens, 16, "Prompt of each decoding sequence");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON object (last line of stdout)");
 ABSL_FLAG(std::string, json_out, "", "Also write the JSON object to this file");
+ABSL_FLAG(bool, paired_probes, true,
+          "Probe the read bandwidth (one pass over 1 GiB, untimed) before every timed decode step, "
+          "for the paired ratio");
 
 namespace ember::bench {
 namespace {
@@ -179,6 +182,9 @@ absl::Status Run() {
     options.prompt_tokens = prompt_tokens;
     options.warmup_steps = warmup_steps;
     options.steps = decode_steps;
+    if (absl::GetFlag(FLAGS_paired_probes)) {
+      options.bandwidth_probe = [&probe, threads] { return probe->Measure(threads, 1); };
+    }
     auto decode = RunDecode(*model, cache, options);
     if (!decode.ok()) return decode.status();
     decodes.push_back(std::move(*decode));

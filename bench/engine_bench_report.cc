@@ -10,6 +10,30 @@
 #include "core/kernels/cpu_features.h"
 
 namespace ember::bench {
+namespace {
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Figure::paired_ratio of a decode run at B = `batch`: per step, its tok/s over the bound the probe
+// taken just before it gives (B x bandwidth / bytes of a one-sequence step, capped at oneDNN's
+// rate at M = B, which was measured once).
+double PairedRatio(const DecodeResult& d, int64_t batch, double one_seq_bytes,
+                   double onednn_bound) {
+  if (d.probe_gbps.size() != d.step_seconds.size()) return 0;
+  std::vector<double> ratios;
+  for (size_t i = 0; i < d.step_seconds.size(); ++i) {
+    double bound = static_cast<double>(batch) * d.probe_gbps[i] * 1e9 / one_seq_bytes;
+    if (batch > 1) bound = std::min(bound, onednn_bound);
+    ratios.push_back(static_cast<double>(batch) / d.step_seconds[i] / bound);
+  }
+  return Median(ratios);
+}
+
+}  // namespace
 
 std::string FormatBytes(double bytes) {
   if (bytes >= 1e9) return absl::StrFormat("%.3f GB", bytes / 1e9);
@@ -63,6 +87,7 @@ std::vector<Figure> ComputeFigures(const EngineBenchResults& r) {
     const double onednn_bound = static_cast<double>(b) / g.seconds;  // = rate(M=b) / FLOPs/token
     Figure f;
     f.name = absl::StrCat("decode B=", b);
+    f.paired_ratio = PairedRatio(d, b, one_seq_bytes, onednn_bound);
     f.value = d.TokensPerSecond();
     f.alternate =
         static_cast<double>(b) / *std::min_element(d.step_seconds.begin(), d.step_seconds.end());
@@ -139,9 +164,15 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
     std::sort(sorted.begin(), sorted.end());
     out << absl::StrFormat(
         "decode B=%d: first step %.1f ms (primitive creation), steps min/median/max %.1f/%.1f/%.1f "
-        "ms, mean context %.1f\n",
+        "ms, mean context %.1f",
         d.options.batch, d.first_step_seconds * 1e3, sorted.front() * 1e3,
         sorted[sorted.size() / 2] * 1e3, sorted.back() * 1e3, d.MeanContext());
+    if (!d.probe_gbps.empty()) {
+      const auto [low, high] = std::minmax_element(d.probe_gbps.begin(), d.probe_gbps.end());
+      out << absl::StrFormat("; probes before each step %.1f-%.1f GB/s (median %.1f)", *low, *high,
+                             Median(d.probe_gbps));
+    }
+    out << "\n";
   }
   for (const auto& [name, by_m] : r.implementations) {
     std::vector<std::string> parts;
@@ -150,7 +181,9 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
                            absl::StrJoin(parts, ", "));
   }
   PrintFigures(figures, "alt tok/s", out);
-  out << "(alt tok/s: prefill = median run after the first; decode = best single step)\n";
+  out << "(alt tok/s: prefill = median run after the first; decode = best single step. ratio: "
+         "tok/s over the bound from the run's best bandwidth probe. paired: median over steps of "
+         "each step's rate over the bound from a probe taken just before that step)\n";
 }
 
 nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>& figures) {
@@ -201,6 +234,7 @@ nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>
                               {"steps", d.options.steps},
                               {"first_step_seconds", d.first_step_seconds},
                               {"step_seconds", d.step_seconds},
+                              {"probe_gbps_before_steps", d.probe_gbps},
                               {"mean_context", d.MeanContext()}});
   }
   json["implementations"] = nlohmann::json::object();
@@ -213,6 +247,7 @@ nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>
                                {"alternate_tokens_per_second", f.alternate},
                                {"bound_tokens_per_second", f.bound},
                                {"ratio", f.ratio()},
+                               {"paired_ratio", f.paired_ratio},
                                {"bound_basis", f.bound_basis}});
   }
   return json;
@@ -223,14 +258,16 @@ void PrintFigures(const std::vector<Figure>& figures, const std::string& alterna
   size_t name_width = 6;
   for (const Figure& f : figures) name_width = std::max(name_width, f.name.size());
   const int w = static_cast<int>(name_width);
-  out << absl::StrFormat("%-*s | %10s | %10s | %11s | %5s | %s\n", w, "figure", "tok/s",
-                         alternate_label, "bound tok/s", "ratio", "bound basis");
-  out << std::string(name_width, '-') << "-+------------+------------+-------------+-------+"
-      << std::string(40, '-') << "\n";
+  out << absl::StrFormat("%-*s | %10s | %10s | %11s | %5s | %6s | %s\n", w, "figure", "tok/s",
+                         alternate_label, "bound tok/s", "ratio", "paired", "bound basis");
+  out << std::string(name_width, '-')
+      << "-+------------+------------+-------------+-------+--------+" << std::string(40, '-')
+      << "\n";
   for (const Figure& f : figures) {
     const std::string alternate = f.alternate > 0 ? absl::StrFormat("%.2f", f.alternate) : "-";
-    out << absl::StrFormat("%-*s | %10.2f | %10s | %11.2f | %5.2f | %s\n", w, f.name, f.value,
-                           alternate, f.bound, f.ratio(), f.bound_basis);
+    const std::string paired = f.paired_ratio > 0 ? absl::StrFormat("%.2f", f.paired_ratio) : "-";
+    out << absl::StrFormat("%-*s | %10.2f | %10s | %11.2f | %5.2f | %6s | %s\n", w, f.name, f.value,
+                           alternate, f.bound, f.ratio(), paired, f.bound_basis);
   }
 }
 

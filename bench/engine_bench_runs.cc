@@ -124,12 +124,14 @@ absl::StatusOr<DecodeResult> RunDecode(DecoderModel& model, KvCache& cache,
       next[s][0] = TokenAt(static_cast<int64_t>(s), past, vocab);
       steps[s] = {next[s], past, tables[s], true};
     }
+    const bool timed = i >= o.warmup_steps;
+    if (timed && o.bandwidth_probe) result.probe_gbps.push_back(o.bandwidth_probe());
     const double start = Now();
     status = model.Forward(steps, cache, logits.data());
     const double seconds = Now() - start;
     if (!status.ok()) return status;
     if (i == 0) result.first_step_seconds = seconds;
-    if (i >= o.warmup_steps) result.step_seconds.push_back(seconds);
+    if (timed) result.step_seconds.push_back(seconds);
   }
   return result;
 }

@@ -4,6 +4,7 @@
 #define EMBER_BENCH_ENGINE_BENCH_RUNS_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,12 +37,18 @@ struct DecodeOptions {
   int64_t prompt_tokens = 16;  // each sequence's prompt, prefilled together in one step first
   int64_t warmup_steps = 2;    // untimed decode steps (the first creates primitives for M = batch)
   int64_t steps = 32;          // timed decode steps
+  // When set, called (untimed) right before every timed step; its value, the machine's read
+  // bandwidth at that moment in GB/s, is kept beside the step. The machine is shared and its
+  // bandwidth drifts ~2x over minutes, so a step is best judged against a probe taken just before
+  // it rather than against the best probe of the run.
+  std::function<double()> bandwidth_probe;
 };
 
 struct DecodeResult {
   DecodeOptions options;
   double first_step_seconds = 0;     // the first warm-up step (primitive creation included)
   std::vector<double> step_seconds;  // every timed step
+  std::vector<double> probe_gbps;    // parallel to step_seconds when options.bandwidth_probe is set
   double TotalSeconds() const;
   double TokensPerSecond() const;  // batch x steps / total
   double MeanContext() const;      // cached positions each sequence sees, mean over timed steps

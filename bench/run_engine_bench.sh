@@ -59,17 +59,21 @@ for config in ${configs}; do
 done
 
 echo
-echo "ember engine vs this machine's limits (bounds measured in the same run; ratio = figure / bound)"
-printf '%-16s %-5s %-13s %10s %11s %6s  %s\n' model dtype figure "tok/s" "bound tok/s" ratio "bound basis"
+echo "ember engine vs this machine's limits (bounds measured in the same run; ratio = figure / bound;"
+echo "paired = median over decode steps of each step's rate / the bound from a probe just before it)"
+printf '%-16s %-5s %-13s %10s %11s %6s %6s  %s\n' model dtype figure "tok/s" "bound tok/s" ratio paired \
+  "bound basis"
 for out in "${results[@]}"; do
   jq -r '. as $r | .figures[] |
     [($r.model | split("/") | last | sub("-(f32|bf16)$"; "")), ($r.compute | ascii_downcase),
      .name, (.tokens_per_second * 100 | round / 100 | tostring),
      (.bound_tokens_per_second * 100 | round / 100 | tostring),
-     (.ratio * 100 | round / 100 | tostring), .bound_basis] | @tsv' "${out}" |
-    while IFS=$'\t' read -r model dtype name value bound ratio basis; do
-      printf '%-16s %-5s %-13s %10s %11s %6s  %s\n' "${model}" "${dtype}" "${name}" "${value}" \
-        "${bound}" "${ratio}" "${basis}"
+     (.ratio * 100 | round / 100 | tostring),
+     (if (.paired_ratio // 0) > 0 then (.paired_ratio * 100 | round / 100 | tostring) else "-" end),
+     .bound_basis] | @tsv' "${out}" |
+    while IFS=$'\t' read -r model dtype name value bound ratio paired basis; do
+      printf '%-16s %-5s %-13s %10s %11s %6s %6s  %s\n' "${model}" "${dtype}" "${name}" "${value}" \
+        "${bound}" "${ratio}" "${paired}" "${basis}"
     done
 done
 for out in "${results[@]}"; do
