@@ -212,6 +212,37 @@ TEST_F(MarianEngineTest, BeamSearchMatchesTheReferenceAloneAndBatched) {
   EXPECT_EQ(s.kv_blocks_used, 0) << "beam groups and cross-attention blocks must all be freed";
 }
 
+TEST_F(MarianEngineTest, CancellingABeamSearchInFlightEndsItAndFreesItsWholeGroup) {
+  auto engine = MakeEngine();
+  ASSERT_NE(engine, nullptr);
+  // Slow steps, so the beam group is still decoding when the cancel arrives: it reserves its
+  // blocks at admission but sends no event before its last step.
+  engine->SetStepDelayForTesting(absl::Milliseconds(20));
+  Pending beam, greedy;
+  auto id = engine->Submit(Beam(0, 0), beam.Callback());
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(engine->Submit(Greedy(1), greedy.Callback()).ok());
+  while (engine->Snapshot().kv_blocks_used == 0) absl::SleepFor(absl::Milliseconds(1));
+  engine->Cancel(*id);
+  const Outcome cancelled = beam.Wait();
+  EXPECT_EQ(cancelled.reason, FinishReason::kCancelled);
+  EXPECT_EQ(cancelled.events, 1);
+  EXPECT_TRUE(cancelled.hypotheses.empty());
+  // The greedy request beside it is untouched.
+  EXPECT_EQ(greedy.Wait().tokens, Result(1)["greedy"].get<std::vector<int32_t>>());
+  EngineSnapshot s = engine->Snapshot();
+  for (int k = 0; k < 200 && s.kv_blocks_used != 0; ++k) {
+    absl::SleepFor(absl::Milliseconds(5));
+    s = engine->Snapshot();
+  }
+  EXPECT_EQ(s.kv_blocks_used, 0) << "the cancelled group's beams and cross blocks must be freed";
+  // The engine keeps serving beam requests afterwards.
+  engine->SetStepDelayForTesting(absl::ZeroDuration());
+  Pending again;
+  ASSERT_TRUE(engine->Submit(Beam(0, 0), again.Callback()).ok());
+  ExpectBeamMatches(again.Wait(), 0, 0);
+}
+
 TEST_F(MarianEngineTest, SeededSamplingIsReproducibleAloneAndBatchedAndNeverEmitsThePad) {
   auto engine = MakeEngine();
   ASSERT_NE(engine, nullptr);
