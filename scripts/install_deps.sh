@@ -17,6 +17,8 @@ TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   sentencepiece python3 python3-torch python3-numpy python3-grpcio
   curl
+  # scripts/dev.sh test: the sanitizer stage takes its (uninstrumented) test objects from the cache.
+  ccache
   # tests/deploy: a real Prometheus (and promtool), YAML parsing, Compose file validation.
   prometheus python3-yaml docker-compose
   # tests/server/server_security_test: certificates made at test time.
