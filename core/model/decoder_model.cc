@@ -22,6 +22,7 @@
 #include "core/kernels/paged_attention.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoder_weight_plans.h"
+#include "core/model/padded_rows.h"
 #include "core/model/rope_frequencies.h"
 #include "core/tensor/half.h"
 #include "core/util/logging.h"
@@ -147,17 +148,6 @@ int64_t DecoderModel::primitives_created() const {
          layer.mlp_in->primitives_created() + layer.mlp_out->primitives_created();
   }
   return n;
-}
-
-absl::Status DecoderModel::LmHead(int64_t wanted, float* logits) {
-  const int64_t padded = onednn::Linear::RowClass(wanted);
-  if (padded == wanted) return weights_.lm_head->Forward(normed_.data(), wanted, logits);
-  const size_t bytes = static_cast<size_t>(padded * config_.vocab_size) * sizeof(float);
-  if (lm_scratch_.size() < bytes) lm_scratch_ = AlignedBuffer(bytes);
-  RETURN_IF_ERROR(weights_.lm_head->Forward(normed_.data(), padded, lm_scratch_.as<float>()));
-  std::memcpy(logits, lm_scratch_.data(),
-              static_cast<size_t>(wanted * config_.vocab_size) * sizeof(float));
-  return absl::OkStatus();
 }
 
 void DecoderModel::Embed(absl::Span<const SequenceStep> steps) {
@@ -329,7 +319,7 @@ absl::Status DecoderModel::ForwardSteps(absl::Span<const SequenceStep> steps, Kv
   }
   if (wanted == 0) return absl::OkStatus();
   norm(weights_.final_norm, last_rows, wanted, normed_.data());
-  return LmHead(wanted, logits);
+  return ForwardPaddedRows(*weights_.lm_head, normed_.data(), wanted, logits, lm_scratch_);
 }
 
 }  // namespace ember

@@ -58,9 +58,6 @@ class DecoderModel : public Model {
   // Grows the scratch buffers to hold `rows` rows; new buffers are zeroed, so the padding rows a
   // row class adds only ever hold finite values.
   void Reserve(int64_t rows);
-  // The LM head over `wanted` normed rows into `logits` ([wanted, vocab]), through lm_scratch_
-  // when the row class pads it (the caller's logits hold exactly `wanted` rows).
-  absl::Status LmHead(int64_t wanted, float* logits);
   void Embed(absl::Span<const SequenceStep> steps);
   // Forward without the whole-step timing.
   absl::Status ForwardSteps(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,

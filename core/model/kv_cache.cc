@@ -63,13 +63,9 @@ KvLayerView KvCache::layer(int64_t index) const {
   return view;
 }
 
-void KvCache::CopyPositions(absl::Span<const int32_t> table, int64_t positions, bool to_cache,
-                            std::vector<char>& buffer) const {
-  const size_t es = DTypeSize(dtype_);
-  const size_t slot_bytes = static_cast<size_t>(head_dim_) * es;
-  if (!to_cache) {
-    buffer.resize(static_cast<size_t>(num_layers_ * 2 * num_kv_heads_ * positions) * slot_bytes);
-  }
+template <typename CopyRun>
+void KvCache::ForEachRun(absl::Span<const int32_t> table, int64_t positions, CopyRun copy) const {
+  const size_t slot_bytes = static_cast<size_t>(head_dim_) * DTypeSize(dtype_);
   size_t offset = 0;
   for (int64_t l = 0; l < num_layers_; ++l) {
     const KvLayerView view = layer(l);
@@ -81,11 +77,7 @@ void KvCache::CopyPositions(absl::Span<const int32_t> table, int64_t positions, 
           char* cache = static_cast<char*>(pool) +
                         static_cast<size_t>((block * num_kv_heads_ + h) * block_size_) * slot_bytes;
           const size_t bytes = static_cast<size_t>(count) * slot_bytes;
-          if (to_cache) {
-            std::memcpy(cache, buffer.data() + offset, bytes);
-          } else {
-            std::memcpy(buffer.data() + offset, cache, bytes);
-          }
+          copy(cache, offset, bytes);
           offset += bytes;
         }
       }
@@ -95,12 +87,18 @@ void KvCache::CopyPositions(absl::Span<const int32_t> table, int64_t positions, 
 
 void KvCache::ReadPositions(absl::Span<const int32_t> table, int64_t positions,
                             std::vector<char>& out) const {
-  CopyPositions(table, positions, /*to_cache=*/false, out);
+  out.resize(static_cast<size_t>(num_layers_ * 2 * num_kv_heads_ * positions * head_dim_) *
+             DTypeSize(dtype_));
+  ForEachRun(table, positions, [&out](const char* cache, size_t offset, size_t bytes) {
+    std::memcpy(out.data() + offset, cache, bytes);
+  });
 }
 
 void KvCache::WritePositions(absl::Span<const int32_t> table, int64_t positions,
                              const std::vector<char>& in) {
-  CopyPositions(table, positions, /*to_cache=*/true, const_cast<std::vector<char>&>(in));
+  ForEachRun(table, positions, [&in](char* cache, size_t offset, size_t bytes) {
+    std::memcpy(cache, in.data() + offset, bytes);
+  });
 }
 
 }  // namespace ember

@@ -43,8 +43,10 @@ class KvCache {
   size_t bytes() const { return memory_.capacity(); }
 
  private:
-  void CopyPositions(absl::Span<const int32_t> table, int64_t positions, bool to_cache,
-                     std::vector<char>& buffer) const;
+  // Calls copy(slot run in the cache, its offset in the packed layout, bytes) for every
+  // contiguous run of positions [0, positions) under `table`, in the packed layout's order.
+  template <typename CopyRun>
+  void ForEachRun(absl::Span<const int32_t> table, int64_t positions, CopyRun copy) const;
 
   KvCache(WeightArena memory, int64_t num_layers, int64_t num_blocks, int64_t block_size,
           int64_t num_kv_heads, int64_t head_dim, DType dtype);

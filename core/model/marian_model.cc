@@ -12,6 +12,7 @@
 #include "core/kernels/onednn/matmul_attention.h"
 #include "core/model/checkpoint.h"
 #include "core/model/marian_weight_plan.h"
+#include "core/model/padded_rows.h"
 #include "core/tensor/half.h"
 #include "core/util/status_macros.h"
 
@@ -422,15 +423,8 @@ absl::Status MarianModel::Decode(absl::Span<const SequenceStep> steps, KvCache& 
     StoreAs(compute, last_rows, wanted * e, normed_.data(), 0);
   }
   const int64_t vocab = config_.vocab_size;
-  const int64_t logit_rows = onednn::Linear::RowClass(wanted);
-  if (logit_rows == wanted) {
-    RETURN_IF_ERROR(weights_.lm_head->Forward(normed_.data(), wanted, logits));
-  } else {
-    const size_t bytes = static_cast<size_t>(logit_rows * vocab) * sizeof(float);
-    if (lm_scratch_.size() < bytes) lm_scratch_ = AlignedBuffer(bytes);
-    RETURN_IF_ERROR(weights_.lm_head->Forward(normed_.data(), logit_rows, lm_scratch_.as<float>()));
-    std::memcpy(logits, lm_scratch_.data(), static_cast<size_t>(wanted * vocab) * sizeof(float));
-  }
+  RETURN_IF_ERROR(
+      ForwardPaddedRows(*weights_.lm_head, normed_.data(), wanted, logits, lm_scratch_));
   if (weights_.final_logits_bias != nullptr) {
     for (int64_t r = 0; r < wanted; ++r) {
       float* out = logits + r * vocab;
