@@ -64,14 +64,24 @@ absl::StatusOr<dnnl::memory::desc> PackedWeightDesc(const LinearShape& shape) {
 }  // namespace
 
 struct Linear::Impl {
+  // A primitive with its argument memories bound once: a call only re-points src and dst at the
+  // caller's buffers. Creating the two memory objects and the argument map on every call cost
+  // about 1 us of the ~6 us a small M = 1 matmul takes with its weights in cache (measured on
+  // 256 x 256 bf16), paid 89 times per TinyLlama step.
+  struct BoundMatmul {
+    dnnl::matmul primitive;
+    dnnl::memory src, dst;
+    std::unordered_map<int, dnnl::memory> args;
+  };
   dnnl::memory::desc weight_desc;
   dnnl::memory weights;
   dnnl::memory bias;  // empty when no bias
   // One primitive per (M, accumulate); created by Prepare or on first use.
-  absl::flat_hash_map<int64_t, dnnl::matmul> primitives;
+  absl::flat_hash_map<int64_t, BoundMatmul> primitives;
 
-  // The primitive for (m, accumulate), created if new. Throws dnnl::error.
-  dnnl::matmul& PrimitiveFor(const LinearShape& shape, int64_t m, bool accumulate);
+  // The primitive for (m, accumulate), created if new. Throws dnnl::error. The reference is valid
+  // until the next creation.
+  BoundMatmul& PrimitiveFor(const LinearShape& shape, int64_t m, bool accumulate);
 };
 
 absl::StatusOr<size_t> Linear::StorageBytes(const LinearShape& shape) {
@@ -189,7 +199,8 @@ absl::Status Linear::Prepare(int64_t m, bool accumulate) {
   return absl::OkStatus();
 }
 
-dnnl::matmul& Linear::Impl::PrimitiveFor(const LinearShape& shape, int64_t m, bool accumulate) {
+Linear::Impl::BoundMatmul& Linear::Impl::PrimitiveFor(const LinearShape& shape, int64_t m,
+                                                      bool accumulate) {
   // Key: M in the high bits, accumulate in bit 0.
   const int64_t key = (m << 1) | (accumulate ? 1 : 0);
   auto it = primitives.find(key);
@@ -209,22 +220,24 @@ dnnl::matmul& Linear::Impl::PrimitiveFor(const LinearShape& shape, int64_t m, bo
       shape.has_bias ? dnnl::matmul::desc(src_desc, weight_desc, bias.get_desc(), dst_desc)
                      : dnnl::matmul::desc(src_desc, weight_desc, dst_desc);
   dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
-  return primitives.emplace(key, dnnl::matmul(pd)).first->second;
+  BoundMatmul bound{dnnl::matmul(pd),
+                    dnnl::memory(src_desc, CpuEngine(), DNNL_MEMORY_NONE),
+                    dnnl::memory(dst_desc, CpuEngine(), DNNL_MEMORY_NONE),
+                    {}};
+  bound.args = {{DNNL_ARG_SRC, bound.src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, bound.dst}};
+  if (shape.has_bias) bound.args.emplace(DNNL_ARG_BIAS, bias);
+  return primitives.emplace(key, std::move(bound)).first->second;
 }
 
 absl::Status Linear::Forward(const void* x, int64_t m, float* y, bool accumulate) {
   if (m <= 0)
     return absl::InvalidArgumentError(absl::StrCat("Linear: m must be positive, got ", m));
   try {
-    dnnl::matmul& primitive = impl_->PrimitiveFor(shape_, m, accumulate);
-    const dt src_type = ToDnnl(shape_.compute);
-    dnnl::engine& engine = CpuEngine();
-    dnnl::memory src(ActivationDesc(m, shape_.in, src_type), engine, const_cast<void*>(x));
-    dnnl::memory dst(ActivationDesc(m, shape_.out, dt::f32), engine, y);
-    std::unordered_map<int, dnnl::memory> args = {
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, impl_->weights}, {DNNL_ARG_DST, dst}};
-    if (shape_.has_bias) args.emplace(DNNL_ARG_BIAS, impl_->bias);
-    primitive.execute(CpuStream(), args);
+    Impl::BoundMatmul& bound = impl_->PrimitiveFor(shape_, m, accumulate);
+    // The memory objects are shared handles: the ones in `bound.args` see the new pointers.
+    bound.src.set_data_handle(const_cast<void*>(x));
+    bound.dst.set_data_handle(y);
+    bound.primitive.execute(CpuStream(), bound.args);
     CpuStream().wait();
   } catch (const dnnl::error& e) {
     return DnnlError(e,
