@@ -44,7 +44,7 @@ ABSL_FLAG(int64_t, prompt_tokens, 16, "Prompt of each decoding sequence");
 ABSL_FLAG(bool, json, false, "Also print the results as one JSON object (last line of stdout)");
 ABSL_FLAG(std::string, json_out, "", "Also write the JSON object to this file");
 ABSL_FLAG(bool, paired_probes, true,
-          "Probe the read bandwidth (one pass over 1 GiB, untimed) before every timed decode step, "
+          "Probe the read bandwidth (one pass over 1 GiB, untimed) between timed decode steps, "
           "for the paired ratio");
 
 namespace ember::bench {

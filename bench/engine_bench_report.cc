@@ -18,15 +18,16 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Figure::paired_ratio of a decode run at B = `batch`: per step, its tok/s over the bound the probe
-// taken just before it gives (B x bandwidth / bytes of a one-sequence step, capped at oneDNN's
-// rate at M = B, which was measured once).
+// Figure::paired_ratio of a decode run at B = `batch`: per step, its tok/s over the bound that the
+// mean of the probes just before and just after it gives (B x bandwidth / bytes of a one-sequence
+// step, capped at oneDNN's rate at M = B, which was measured once).
 double PairedRatio(const DecodeResult& d, int64_t batch, double one_seq_bytes,
                    double onednn_bound) {
-  if (d.probe_gbps.size() != d.step_seconds.size()) return 0;
+  if (d.step_seconds.empty() || d.probe_gbps.size() != d.step_seconds.size() + 1) return 0;
   std::vector<double> ratios;
   for (size_t i = 0; i < d.step_seconds.size(); ++i) {
-    double bound = static_cast<double>(batch) * d.probe_gbps[i] * 1e9 / one_seq_bytes;
+    const double gbps = (d.probe_gbps[i] + d.probe_gbps[i + 1]) / 2;
+    double bound = static_cast<double>(batch) * gbps * 1e9 / one_seq_bytes;
     if (batch > 1) bound = std::min(bound, onednn_bound);
     ratios.push_back(static_cast<double>(batch) / d.step_seconds[i] / bound);
   }
@@ -169,7 +170,7 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
         sorted[sorted.size() / 2] * 1e3, sorted.back() * 1e3, d.MeanContext());
     if (!d.probe_gbps.empty()) {
       const auto [low, high] = std::minmax_element(d.probe_gbps.begin(), d.probe_gbps.end());
-      out << absl::StrFormat("; probes before each step %.1f-%.1f GB/s (median %.1f)", *low, *high,
+      out << absl::StrFormat("; probes around each step %.1f-%.1f GB/s (median %.1f)", *low, *high,
                              Median(d.probe_gbps));
     }
     out << "\n";
@@ -183,7 +184,7 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
   PrintFigures(figures, "alt tok/s", out);
   out << "(alt tok/s: prefill = median run after the first; decode = best single step. ratio: "
          "tok/s over the bound from the run's best bandwidth probe. paired: median over steps of "
-         "each step's rate over the bound from a probe taken just before that step)\n";
+         "each step's rate over the bound from the probes just before and after that step)\n";
 }
 
 nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>& figures) {
@@ -234,7 +235,7 @@ nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>
                               {"steps", d.options.steps},
                               {"first_step_seconds", d.first_step_seconds},
                               {"step_seconds", d.step_seconds},
-                              {"probe_gbps_before_steps", d.probe_gbps},
+                              {"probe_gbps_around_steps", d.probe_gbps},
                               {"mean_context", d.MeanContext()}});
   }
   json["implementations"] = nlohmann::json::object();

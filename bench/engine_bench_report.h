@@ -51,10 +51,11 @@ struct Figure {
   double alternate = 0;     // tokens/s by another statistic (median run, or best step); 0: none
   double bound = 0;         // tokens/s this figure cannot exceed on this machine, this run
   std::string bound_basis;  // how `bound` was obtained, with the measured limit in it
-  // Decode only, when every timed step had a bandwidth probe just before it: the median over steps
-  // of (that step's tok/s) / (its bound with that probe's bandwidth). Figure and bound then see the
-  // same moment's memory contention, which `ratio()` (mean over steps / best probe of the run) does
-  // not: on this shared machine bandwidth swings ~2x within a run. 0: not measured.
+  // Decode only, when the timed steps were interleaved with bandwidth probes: the median over steps
+  // of (that step's tok/s) / (its bound with the mean bandwidth of the probes just before and just
+  // after it). Figure and bound then see the same moment's memory contention, which `ratio()`
+  // (mean over steps / best probe of the run) does not: on this shared machine bandwidth swings ~2x
+  // within a run. 0: not measured.
   double paired_ratio = 0;
   double ratio() const { return bound > 0 ? value / bound : 0; }
 };

@@ -133,6 +133,7 @@ absl::StatusOr<DecodeResult> RunDecode(DecoderModel& model, KvCache& cache,
     if (i == 0) result.first_step_seconds = seconds;
     if (timed) result.step_seconds.push_back(seconds);
   }
+  if (o.bandwidth_probe) result.probe_gbps.push_back(o.bandwidth_probe());
   return result;
 }
 

@@ -37,10 +37,10 @@ struct DecodeOptions {
   int64_t prompt_tokens = 16;  // each sequence's prompt, prefilled together in one step first
   int64_t warmup_steps = 2;    // untimed decode steps (the first creates primitives for M = batch)
   int64_t steps = 32;          // timed decode steps
-  // When set, called (untimed) right before every timed step; its value, the machine's read
-  // bandwidth at that moment in GB/s, is kept beside the step. The machine is shared and its
-  // bandwidth drifts ~2x over minutes, so a step is best judged against a probe taken just before
-  // it rather than against the best probe of the run.
+  // When set, called (untimed) right before every timed step and once after the last; its value,
+  // the machine's read bandwidth at that moment in GB/s, is kept. The machine is shared and its
+  // bandwidth drifts ~2x over minutes, so a step is best judged against the probes taken just
+  // before and just after it rather than against the best probe of the run.
   std::function<double()> bandwidth_probe;
 };
 
@@ -48,7 +48,8 @@ struct DecodeResult {
   DecodeOptions options;
   double first_step_seconds = 0;     // the first warm-up step (primitive creation included)
   std::vector<double> step_seconds;  // every timed step
-  std::vector<double> probe_gbps;    // parallel to step_seconds when options.bandwidth_probe is set
+  // With options.bandwidth_probe: step_seconds.size() + 1 probes, step i between probes i and i+1.
+  std::vector<double> probe_gbps;
   double TotalSeconds() const;
   double TokensPerSecond() const;  // batch x steps / total
   double MeanContext() const;      // cached positions each sequence sees, mean over timed steps

@@ -60,7 +60,7 @@ done
 
 echo
 echo "ember engine vs this machine's limits (bounds measured in the same run; ratio = figure / bound;"
-echo "paired = median over decode steps of each step's rate / the bound from a probe just before it)"
+echo "paired = median over decode steps of each step's rate / the bound from the probes around it)"
 printf '%-16s %-5s %-13s %10s %11s %6s %6s  %s\n' model dtype figure "tok/s" "bound tok/s" ratio paired \
   "bound basis"
 for out in "${results[@]}"; do
