@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/kernels/exp_sum.h"
+
 namespace ember {
 namespace {
 
@@ -65,10 +67,7 @@ void LogSoftmax(float* scores, int64_t vocab) {
     for (int64_t i = 0; i < vocab; ++i) scores[i] = scores[i] == kPlusInf ? log_share : kMinusInf;
     return;
   }
-  double sum = 0.0;
-  for (int64_t i = 0; i < vocab; ++i) {
-    sum += std::exp(static_cast<double>(scores[i]) - static_cast<double>(max));
-  }
+  const double sum = SumExpShifted(scores, vocab, max);
   // sum >= 1 (the max contributes exp(0)), so the log is finite and >= 0. Subtracting max first and
   // log(sum) second keeps the precision of large inputs, as PyTorch does.
   const float log_sum = static_cast<float>(std::log(sum));

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "core/kernels/exp_sum.h"
+
 namespace ember {
 namespace {
 
@@ -25,9 +27,7 @@ int64_t ArgMax(const float* logits, int64_t n) {
 
 // log(sum(exp(logits))) with the max factored out; `max` must be finite.
 double LogSumExp(const float* logits, int64_t n, float max) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - max);
-  return max + std::log(sum);
+  return max + std::log(SumExpShifted(logits, n, max));
 }
 
 }  // namespace
