@@ -12,12 +12,6 @@
 namespace ember::bench {
 namespace {
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // Figure::paired_ratio of a decode run at B = `batch`: per step, its tok/s over the bound that the
 // mean of the probes just before and just after it gives (B x bandwidth / bytes of a one-sequence
 // step, capped at oneDNN's rate at M = B, which was measured once).

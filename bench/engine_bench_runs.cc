@@ -38,12 +38,13 @@ double PrefillResult::BestSeconds() const {
   return v.empty() ? 0 : *std::min_element(v.begin(), v.end());
 }
 
-double PrefillResult::MedianSeconds() const {
-  std::vector<double> v = AfterFirst(seconds);
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
 }
+
+double PrefillResult::MedianSeconds() const { return Median(AfterFirst(seconds)); }
 
 absl::StatusOr<PrefillResult> RunPrefill(DecoderModel& model, KvCache& cache, int64_t tokens,
                                          int runs, int64_t chunk) {

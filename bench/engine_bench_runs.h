@@ -13,6 +13,9 @@
 
 namespace ember::bench {
 
+// The middle element of `values` after sorting (the upper one of an even count); 0 when empty.
+double Median(std::vector<double> values);
+
 // Blocks of `block_size` that one sequence of `positions` needs.
 int64_t BlocksFor(int64_t positions, int64_t block_size);
 

@@ -9,8 +9,7 @@ namespace ember {
 
 EMBER_VECTORIZED double SumExpShifted(const float* x, int64_t n, float shift) {
   // GCC does not vectorize a double reduction of float terms, so short float partial sums (a few
-  // terms per vector lane, each term <= 1 when shift is the max: rounding stays ~1e-7 relative)
-  // are vectorized and carried into the double total.
+  // terms per vector lane) are vectorized and carried into the double total.
   constexpr int64_t kChunk = 128;
   double total = 0.0;
   for (int64_t start = 0; start < n; start += kChunk) {
