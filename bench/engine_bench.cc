@@ -33,7 +33,9 @@
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory (config.json + safetensors)");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute (weight) dtype: f32 or bf16");
-ABSL_FLAG(int32_t, threads, 0, "Intra-op threads; 0: all online cores");
+ABSL_FLAG(int32_t, threads, 0,
+          "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
+          "capped by a cgroup v2 CPU limit");
 ABSL_FLAG(int64_t, decode_steps, 32, "Timed decode steps per batch size");
 ABSL_FLAG(std::string, batches, "1,4,16,32", "Comma-separated decode batch sizes");
 ABSL_FLAG(int64_t, prefill_tokens, 512, "Prompt length of the prefill figure; 0 skips it");

@@ -30,7 +30,9 @@
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute dtype: f32 or bf16");
-ABSL_FLAG(int32_t, threads, 0, "Intra-op threads; 0: all online cores");
+ABSL_FLAG(int32_t, threads, 0,
+          "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
+          "capped by a cgroup v2 CPU limit");
 ABSL_FLAG(int64_t, prefill_tokens, 512, "Prompt of the prefill profile; 0 skips it");
 ABSL_FLAG(int32_t, prefill_runs, 2, "Profiled prefill runs (after one warm-up run)");
 ABSL_FLAG(std::string, batches, "1,16", "Decode batch sizes to profile");

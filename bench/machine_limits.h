@@ -1,6 +1,7 @@
 // This machine's limits, measured in-process so a benchmark can print each figure beside the bound
-// it is chasing, taken in the same run (the machine is shared: bandwidth swings ~2x over minutes,
-// see ../shared/perf/LIMITS.md). Two kinds of limit:
+// it is chasing, taken in the same run (the machine is shared: its DRAM bandwidth swings ~2x over
+// minutes as other tenants load the memory bus, so a bound measured at another time would not
+// judge this run's figures). Two kinds of limit:
 //   - DRAM read bandwidth: a streaming sum over a >= 1 GiB array (the decode roof).
 //   - oneDNN matmul throughput: the large-M GEMM peak (the prefill roof) and the rate at small M
 //     for a model's own weight shapes with weights streamed from DRAM (the batched-decode roof).
@@ -96,7 +97,7 @@ absl::StatusOr<MatmulRate> MeasureMatmul(const MatmulProblem& problem,
                                          const MatmulOptions& options);
 
 // The large-M GEMM peak for `dtype`: the best of M = 512 with K = N in {2048, 4096} and weights
-// hot (compute bound), as LIMITS.md measures it.
+// hot (compute bound): the roof a prefill step's matmuls can reach.
 absl::StatusOr<MatmulRate> MeasurePeakMatmul(DType dtype, double min_seconds = 0.5);
 
 // A weight matrix of a model and how many times one forward step uses it (e.g. num_layers).

@@ -29,7 +29,9 @@
 
 ABSL_FLAG(std::string, model_dir, "",
           "MarianMT model directory (e.g. opus-mt-base from make_model)");
-ABSL_FLAG(int32_t, threads, 0, "Intra-op threads; 0: all online cores");
+ABSL_FLAG(int32_t, threads, 0,
+          "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
+          "capped by a cgroup v2 CPU limit");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute (weight) dtype: f32 or bf16");
 ABSL_FLAG(int32_t, sentences, 32, "Source sentences per workload (also the all-at-once batch)");
 ABSL_FLAG(int32_t, max_new_tokens, 32, "Target tokens per sentence at most");

@@ -49,6 +49,7 @@ class StepRecorder : public EngineObserver {
   void OnQueueState(int64_t, int64_t, int64_t, int64_t) override {}
   void OnToken(bool, absl::Duration) override {}
   void OnRequestFinished(FinishReason, const RequestTimings&) override {}
+  void OnRequestRejected() override {}
 
  private:
   mutable absl::Mutex mu_;

@@ -22,6 +22,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateEmberChannel(absl::string_v
   if (!options.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(options.tls_server_name);
   }
+  // gRPC's channel-level choice; only a service config published with the target's DNS records
+  // (ember's deployments publish none) would override it.
+  args.SetLoadBalancingPolicyName(options.lb_policy);
 
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls) {

@@ -13,8 +13,9 @@
 namespace ember::client {
 
 // A plaintext or TLS channel to `target` ("host:port", or any gRPC target URI such as
-// "unix:/path"). Validates `options` first. The channel connects lazily: an unreachable server
-// shows up as UNAVAILABLE on the first call, not here.
+// "dns:///host:port" or "unix:/path"), balancing calls over the target's addresses as
+// options.lb_policy says. Validates `options` first. The channel connects lazily: an unreachable
+// server shows up as UNAVAILABLE on the first call, not here.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateEmberChannel(absl::string_view target,
                                                                   const ClientOptions& options);
 

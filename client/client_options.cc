@@ -1,5 +1,6 @@
 #include "client/client_options.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "client/metadata.h"
 
@@ -36,6 +37,11 @@ absl::Status ValidateClientOptions(const ClientOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat("ClientOptions.max_receive_message_bytes is ",
                                                    options.max_receive_message_bytes,
                                                    "; use -1 (no limit), 0 (default) or a size"));
+  }
+  if (options.lb_policy != "pick_first" && options.lb_policy != "round_robin") {
+    return absl::InvalidArgumentError(absl::StrCat("ClientOptions.lb_policy is \"",
+                                                   absl::CHexEscape(options.lb_policy),
+                                                   "\"; want pick_first or round_robin"));
   }
   return absl::OkStatus();
 }

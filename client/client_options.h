@@ -34,6 +34,12 @@ struct ClientOptions {
   std::string bearer_token;
   // Largest response message accepted, in bytes. 0 means gRPC's default (4 MiB); -1 means no limit.
   int max_receive_message_bytes = 0;
+  // How calls spread over the addresses the target resolves to (set in the channel's service
+  // config): "pick_first" (default) sends every call to the first address that connects;
+  // "round_robin" connects to all of them and rotates calls, e.g. over the pods behind a
+  // Kubernetes headless Service (target
+  // "dns:///ember-headless.<namespace>.svc.cluster.local:50051").
+  std::string lb_policy = "pick_first";
 };
 
 // Checks the combinations ClientOptions allows; the error names the offending field.

@@ -126,6 +126,15 @@ absl::StatusOr<ember::v1::TokenizeResponse> EmberClient::Tokenize(
       });
 }
 
+absl::StatusOr<ember::v1::DetokenizeResponse> EmberClient::Detokenize(
+    const ember::v1::DetokenizeRequest& request, const CallOptions& options) const {
+  return UnaryCall<ember::v1::DetokenizeResponse>(
+      "Detokenize", options_, options,
+      [&](grpc::ClientContext* context, ember::v1::DetokenizeResponse* response) {
+        return generation_->Detokenize(context, request, response);
+      });
+}
+
 absl::StatusOr<ember::v1::ListModelsResponse> EmberClient::ListModels(
     const CallOptions& options) const {
   const ember::v1::ListModelsRequest request;

@@ -69,6 +69,9 @@ class EmberClient {
   absl::StatusOr<ember::v1::TokenizeResponse> Tokenize(const ember::v1::TokenizeRequest& request,
                                                        const CallOptions& options = {}) const;
 
+  absl::StatusOr<ember::v1::DetokenizeResponse> Detokenize(
+      const ember::v1::DetokenizeRequest& request, const CallOptions& options = {}) const;
+
   absl::StatusOr<ember::v1::ListModelsResponse> ListModels(const CallOptions& options = {}) const;
 
   // grpc.health.v1 Check of `service` ("" = the server as a whole, "ember.v1.Generation" = the

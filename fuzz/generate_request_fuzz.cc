@@ -1,13 +1,14 @@
-// Fuzzes the server's request validation (server/request_conversion.h): bytes parse as an
-// ember.v1.GenerateRequest (inputs protobuf refuses are skipped: they never reach ember), then
-// ToGenerationRequest checks and converts them as the service does for every call.
+// Fuzzes request validation as a call meets it: bytes parse as an ember.v1.GenerateRequest (inputs
+// protobuf refuses are skipped: they never reach ember), ToGenerationRequest maps them as the
+// service does (server/request_conversion.h), and ValidateGenerationRequest judges the result as
+// Engine::Submit does (core/engine/request_validation.h).
 //
 // Invariant: the answer is OK, NOT_FOUND for a model this server does not serve, or
-// INVALID_ARGUMENT whose message starts with the path of a real field of the request ("prompt",
-// "stop[2]", "sampling.top_p"; an index must be inside the repeated field) followed by ':' or ' '.
+// INVALID_ARGUMENT whose message is `field: problem`, the field being the path of a real field of
+// the request ("prompt", "stop[2]", "sampling.top_p"; an index must be inside the repeated field).
 // An accepted request is one the engine can take: exactly one prompt form, valid UTF-8 text, ids
-// inside the vocabulary, max_new_tokens and stop strings within the limits, and sampling
-// parameters that pass ValidateSamplingParams.
+// inside the vocabulary, max_new_tokens and stop strings within the limits, sampling parameters in
+// their ranges, and a beam search with nothing it cannot honour.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,7 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "core/engine/sampling_params.h"
+#include "core/engine/request_validation.h"
 #include "ember/v1/generation.pb.h"
 #include "fuzz/fuzz_util.h"
 #include "google/protobuf/descriptor.h"
@@ -32,9 +33,10 @@ using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
+constexpr absl::string_view kServedModel = "ember-fuzz";
+
 RequestLimits Limits() {
   RequestLimits limits;
-  limits.model_name = "ember-fuzz";
   limits.vocab_size = 1000;
   limits.max_new_tokens_limit = 2048;
   return limits;
@@ -78,10 +80,9 @@ bool NamesField(const Message& request, absl::string_view path) {
   return true;
 }
 
-void CheckRejected(const v1::GenerateRequest& request, const absl::Status& status,
-                   const RequestLimits& limits) {
+void CheckRejected(const v1::GenerateRequest& request, const absl::Status& status) {
   if (status.code() == absl::StatusCode::kNotFound) {
-    EMBER_FUZZ_CHECK(!request.model().empty() && request.model() != limits.model_name &&
+    EMBER_FUZZ_CHECK(!request.model().empty() && request.model() != kServedModel &&
                          absl::StartsWith(status.message(), "model: "),
                      "NOT_FOUND for a served model: ", status.ToString());
     return;
@@ -90,9 +91,8 @@ void CheckRejected(const v1::GenerateRequest& request, const absl::Status& statu
                    "unexpected code: ", status.ToString());
   const absl::string_view message = status.message();
   const absl::string_view path = LeadingPath(message);
-  EMBER_FUZZ_CHECK(!path.empty() && path.size() < message.size() &&
-                       (message[path.size()] == ':' || message[path.size()] == ' '),
-                   "message does not start with a field: ", message);
+  EMBER_FUZZ_CHECK(!path.empty() && absl::StartsWith(message.substr(path.size()), ": "),
+                   "message is not `field: problem`: ", message);
   EMBER_FUZZ_CHECK(NamesField(request, path), "message names no field of the request: ", message);
 }
 
@@ -114,8 +114,18 @@ void CheckAccepted(const v1::GenerateRequest& request, const GenerationRequest& 
                          fuzz::IsValidUtf8(stop),
                      "accepted a stop string of ", stop.size(), " bytes");
   }
-  const absl::Status sampling = ValidateSamplingParams(out.sampling);
-  EMBER_FUZZ_CHECK(sampling.ok(), "accepted sampling parameters: ", sampling.ToString());
+  const SamplingParams& p = out.sampling;
+  EMBER_FUZZ_CHECK(p.temperature >= 0 && p.temperature <= 100 && p.top_k >= 0 && p.top_p > 0 &&
+                       p.top_p <= 1 && p.min_p >= 0 && p.min_p <= 1 && p.repetition_penalty > 0 &&
+                       p.repetition_penalty <= 10 && p.presence_penalty >= -2 &&
+                       p.presence_penalty <= 2 && p.frequency_penalty >= -2 &&
+                       p.frequency_penalty <= 2 && p.top_logprobs >= 0 && p.top_logprobs <= 20,
+                   "accepted sampling parameters out of range");
+  if (out.beam.num_beams > 1) {
+    EMBER_FUZZ_CHECK(p.temperature == 0 && out.stop.empty() && !out.ignore_eos && !p.logprobs &&
+                         p.top_logprobs == 0,
+                     "accepted a beam search that samples");
+  }
   EMBER_FUZZ_CHECK(out.client_id == request.request_id(), "request_id not carried over");
 }
 
@@ -132,11 +142,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ember::v1::GenerateRequest request;
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
   const ember::RequestLimits limits = ember::Limits();
-  const auto converted = ember::ToGenerationRequest(request, limits);
-  if (converted.ok()) {
+  const auto converted = ember::ToGenerationRequest(request, ember::kServedModel);
+  const absl::Status status =
+      converted.ok() ? ember::ValidateGenerationRequest(*converted, limits) : converted.status();
+  if (status.ok()) {
     ember::CheckAccepted(request, *converted, limits);
   } else {
-    ember::CheckRejected(request, converted.status(), limits);
+    ember::CheckRejected(request, status);
   }
   return 0;
 }

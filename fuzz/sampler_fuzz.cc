@@ -5,11 +5,11 @@
 // raw bits), top_k, top_logprobs, logprobs, seed, prompt ids (in range or not), then rounds of
 // logits.
 //
-// Invariant: parameters ValidateSamplingParams refuses are refused with INVALID_ARGUMENT naming
-// the field (and never reach a Sampler, whose documented precondition is validated parameters);
-// with accepted ones every sampled id is inside [0, vocab), a returned log-probability is never
-// NaN nor above 0, and the top alternatives are distinct in-range ids, at most top_logprobs of
-// them.
+// Invariant: parameters ValidateSamplingParams (core/engine/request_validation.h) refuses are
+// refused with INVALID_ARGUMENT `field: problem` naming the field by its API path (and never reach
+// a Sampler, whose documented precondition is validated parameters); with accepted ones every
+// sampled id is inside [0, vocab), a returned log-probability is never NaN nor above 0, and the top
+// alternatives are distinct in-range ids, at most top_logprobs of them.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cmath>
@@ -23,8 +23,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/engine/request_validation.h"
 #include "core/engine/sampler.h"
-#include "core/engine/sampling_params.h"
 #include "fuzz/fuzz_util.h"
 
 namespace ember {
@@ -61,9 +61,11 @@ SamplingParams Params(FuzzedDataProvider& in) {
 void CheckRefusal(const absl::Status& status) {
   EMBER_FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument, status.ToString());
   bool named = false;
-  for (const char* field : {"temperature", "top_k", "top_p", "min_p", "repetition_penalty",
-                            "presence_penalty", "frequency_penalty", "top_logprobs"}) {
-    named = named || absl::StartsWith(status.message(), absl::StrCat(field, " "));
+  for (const char* field :
+       {"sampling.temperature", "sampling.top_k", "sampling.top_p", "sampling.min_p",
+        "sampling.repetition_penalty", "sampling.presence_penalty", "sampling.frequency_penalty",
+        "top_logprobs"}) {
+    named = named || absl::StartsWith(status.message(), absl::StrCat(field, ": "));
   }
   EMBER_FUZZ_CHECK(named, "refusal names no field: ", status.message());
 }

@@ -16,8 +16,20 @@
 
 namespace ember {
 
+namespace {
+
+// After the drain grace, how long cancelled streams get to write their final message.
+constexpr absl::Duration kFinalMessageWait = absl::Seconds(2);
+// Once no generation call is left: how long a call accepted just before gRPC stops accepting gets
+// to finish with its UNAVAILABLE before whatever is still open is cancelled.
+constexpr absl::Duration kLateCallWait = absl::Milliseconds(200);
+
+}  // namespace
+
 EmberServer::EmberServer(const ServerOptions& options)
-    : options_(options), metrics_(std::make_unique<Metrics>()) {}
+    : options_(options),
+      metrics_(std::make_unique<Metrics>()),
+      relay_(std::make_unique<EventRelay>()) {}
 
 absl::StatusOr<std::unique_ptr<EmberServer>> EmberServer::Start(const ServerOptions& options) {
   auto server = std::unique_ptr<EmberServer>(new EmberServer(options));
@@ -37,7 +49,8 @@ absl::StatusOr<std::unique_ptr<EmberServer>> EmberServer::Start(const ServerOpti
 }
 
 absl::Status EmberServer::StartGrpc() {
-  service_ = std::make_unique<GenerationService>(options_, metrics_.get());
+  service_ = std::make_unique<GenerationService>(options_, metrics_.get(), relay_.get(),
+                                                 &generation_calls_);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
@@ -125,23 +138,36 @@ void EmberServer::Shutdown() {
   // gets UNAVAILABLE, never a request admitted on a draining server.
   if (service_ != nullptr) service_->StopAccepting();
   if (health_ != nullptr) health_->SetDraining();
-  const absl::Time give_up = absl::Now() + options_.drain_grace;
+  const absl::Time grace_end = absl::Now() + options_.drain_grace;
+  absl::Time output_deadline = grace_end;
   if (engine_ != nullptr) {
     engine_->StopAccepting();
-    while (engine_->Snapshot().busy && absl::Now() < give_up)
+    while (engine_->Snapshot().busy && absl::Now() < grace_end) {
       absl::SleepFor(absl::Milliseconds(10));
+    }
     if (engine_->Snapshot().busy) {
       EMBER_LOG(WARNING) << "drain grace passed with requests in flight: cancelling them";
+      engine_->CancelAll(absl::UnavailableError(
+          "the server is shutting down and its drain grace (--drain_grace_seconds) passed before "
+          "this request finished; retry it on another replica"));
+      output_deadline = absl::Now() + kFinalMessageWait;
     }
   }
   if (server_ != nullptr) {
-    // The engine being idle is not the end of every call: a stream may still be writing its last
-    // messages to a slow reader. Calls get what is left of the grace to end; then gRPC cancels the
-    // rest, their reactors cancel their engine requests, which end at the engine's next step, so
-    // this returns promptly.
-    server_->Shutdown(absl::ToChronoTime(give_up));
+    // Streams still writing their output to a slow reader get until the grace (or, cancelled at
+    // the grace, a short wait for their final message). Then nothing anyone waits for is left:
+    // health Watches and idle connections are no reason to stay, so gRPC cancels what is open and
+    // closes the connections at once.
+    if (!generation_calls_.WaitForNone(output_deadline)) {
+      EMBER_LOG(WARNING) << generation_calls_.count()
+                         << " generation call(s) still writing at the end of the drain: "
+                            "cancelling them";
+    }
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + kLateCallWait));
     server_->Wait();
   }
+  // Reactor tasks posted before the calls ended may still refer to the engine: run them first.
+  relay_->Flush();
   engine_.reset();
   health_.reset();
   EMBER_LOG(INFO) << "shutdown complete";

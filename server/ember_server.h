@@ -1,9 +1,16 @@
 // The ember server process: gRPC service + health + metrics around one Engine.
 //
 // Start order: metrics endpoint, gRPC server (health NOT_SERVING, generation calls UNAVAILABLE),
-// then the model is loaded and warmed up, then readiness turns SERVING. Shutdown order: readiness
-// NOT_SERVING and new calls UNAVAILABLE at once, in-flight requests run up to the drain grace,
-// the rest are cancelled, then the engine stops.
+// then the model is loaded and warmed up, then readiness turns SERVING.
+//
+// Shutdown (the drain) waits for work, not for connections:
+//   1. readiness NOT_SERVING and new calls UNAVAILABLE at once;
+//   2. in-flight requests run up to the drain grace; when it passes, the rest are cancelled
+//      through the engine, so each stream still gets its final message (finish reason cancelled,
+//      usage, timings) and then UNAVAILABLE;
+//   3. generation calls get until the grace (or a short wait after it) to write their output;
+//   4. then whatever is still open (health Watches, idle connections, a reader that never reads)
+//      is cancelled and the connections closed, and the engine stops.
 #ifndef EMBER_SERVER_EMBER_SERVER_H_
 #define EMBER_SERVER_EMBER_SERVER_H_
 
@@ -12,8 +19,10 @@
 #include "absl/status/statusor.h"
 #include "core/engine/engine.h"
 #include "grpcpp/server.h"
+#include "server/event_relay.h"
 #include "server/generation_service.h"
 #include "server/health.h"
+#include "server/in_flight_calls.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
 
@@ -44,6 +53,9 @@ class EmberServer {
 
   const ServerOptions options_;
   std::unique_ptr<Metrics> metrics_;
+  // Declared before the engine and the gRPC server: both post to the relay until they are gone.
+  std::unique_ptr<EventRelay> relay_;
+  InFlightCalls generation_calls_;
   std::unique_ptr<GenerationService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HealthReporter> health_;

@@ -2,7 +2,11 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/engine/clock.h"
 #include "server/auth.h"
 #include "server/generate_reactors.h"
@@ -22,11 +26,17 @@ int MethodIndex(const char* method) {
 
 }  // namespace
 
-GenerationService::GenerationService(const ServerOptions& options, Metrics* metrics)
+GenerationService::GenerationService(const ServerOptions& options, Metrics* metrics,
+                                     EventRelay* relay, InFlightCalls* calls)
     : options_(options), metrics_(metrics) {
+  call_deps_.metrics = metrics;
+  call_deps_.relay = relay;
+  call_deps_.calls = calls;
+  call_deps_.options = &options_;
   // The generated WithCallbackMethod_* classes register handlers the same way, with the public
   // message types; these take CheckedRequests instead (see request_parsing.h). Registering every
   // method also replaces the base Service's synchronous handlers, which are never used.
+  using ember::v1::DetokenizeRequest;
   using ember::v1::GenerateRequest;
   using ember::v1::ListModelsRequest;
   using ember::v1::TokenizeRequest;
@@ -54,6 +64,14 @@ GenerationService::GenerationService(const ServerOptions& options, Metrics* metr
                                 ember::v1::TokenizeResponse* response) {
                            return HandleTokenize(context, *request, response);
                          }));
+  MarkMethodCallback(MethodIndex("Detokenize"),
+                     new grpc::internal::CallbackUnaryHandler<CheckedRequest<DetokenizeRequest>,
+                                                              ember::v1::DetokenizeResponse>(
+                         [this](grpc::CallbackServerContext* context,
+                                const CheckedRequest<DetokenizeRequest>* request,
+                                ember::v1::DetokenizeResponse* response) {
+                           return HandleDetokenize(context, *request, response);
+                         }));
   MarkMethodCallback(MethodIndex("ListModels"),
                      new grpc::internal::CallbackUnaryHandler<CheckedRequest<ListModelsRequest>,
                                                               ember::v1::ListModelsResponse>(
@@ -67,10 +85,8 @@ GenerationService::GenerationService(const ServerOptions& options, Metrics* metr
 void GenerationService::SetEngine(Engine* engine, const std::string& model_name) {
   limits_.model_name = model_name;
   limits_.vocab_size = engine->model_info().vocab_size;
-  limits_.encoder_decoder = engine->model_info().encoder_decoder;
-  limits_.max_new_tokens_limit = options_.engine.max_new_tokens_limit;
-  limits_.max_stop_strings = options_.max_stop_strings;
-  limits_.max_stop_string_bytes = options_.max_stop_string_bytes;
+  call_deps_.engine = engine;
+  call_deps_.model_name = model_name;
   engine_.store(engine, std::memory_order_release);  // publishes limits_
 }
 
@@ -98,7 +114,7 @@ absl::StatusOr<GenerationRequest> GenerationService::Convert(
           "the call's deadline passed before the request could start; it was not queued");
     }
   }
-  absl::StatusOr<GenerationRequest> out = ToGenerationRequest(request.message, limits_);
+  absl::StatusOr<GenerationRequest> out = ToGenerationRequest(request.message, limits_.model_name);
   if (!out.ok()) return out;
   out->deadline = deadline;
   return out;
@@ -122,8 +138,7 @@ grpc::ServerUnaryReactor* GenerationService::HandleGenerate(
   absl::StatusOr<GenerationRequest> converted = Convert(context, request);
   if (!converted.ok()) return FinishNow(context, "Generate", converted.status());
   return StartUnaryGenerate(context, std::move(*converted), response,
-                            request.message.return_token_ids(), *engine, metrics_, options_,
-                            limits_.model_name);
+                            request.message.return_token_ids(), call_deps_);
 }
 
 grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>*
@@ -143,7 +158,7 @@ GenerationService::HandleGenerateStream(grpc::CallbackServerContext* context,
     if (metrics_ != nullptr) metrics_->OnRpcFinished("GenerateStream", s.error_code());
     return new ErrorReactor(s);
   }
-  return StartStreamGenerate(context, std::move(*converted), *engine, metrics_, options_);
+  return StartStreamGenerate(context, std::move(*converted), call_deps_);
 }
 
 grpc::ServerUnaryReactor* GenerationService::HandleTokenize(
@@ -166,6 +181,41 @@ grpc::ServerUnaryReactor* GenerationService::HandleTokenize(
     response->add_tokens(tokenizer.IdToToken(id));
   }
   return FinishNow(context, "Tokenize", absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* GenerationService::HandleDetokenize(
+    grpc::CallbackServerContext* context,
+    const CheckedRequest<ember::v1::DetokenizeRequest>& checked,
+    ember::v1::DetokenizeResponse* response) {
+  absl::StatusOr<Engine*> engine = Ready(context);
+  if (!engine.ok()) return FinishNow(context, "Detokenize", engine.status());
+  if (!checked.status.ok()) return FinishNow(context, "Detokenize", checked.status);
+  const ember::v1::DetokenizeRequest& request = checked.message;
+  if (!request.model().empty() && request.model() != limits_.model_name) {
+    return FinishNow(context, "Detokenize",
+                     absl::NotFoundError("model: \"" + request.model() + "\" is not served here"));
+  }
+  const Tokenizer& tokenizer = (*engine)->tokenizer();
+  // The same range as GenerateRequest.prompt_token_ids: the model's vocabulary.
+  const int64_t vocab_size = (*engine)->model_info().vocab_size;
+  std::vector<int32_t> ids;
+  ids.reserve(static_cast<size_t>(request.token_ids_size()));
+  for (int i = 0; i < request.token_ids_size(); ++i) {
+    const int32_t id = request.token_ids(i);
+    if (id < 0 || id >= vocab_size) {
+      return FinishNow(
+          context, "Detokenize",
+          absl::InvalidArgumentError(absl::StrCat(
+              "token_ids[", i, "]: ", id, " is outside the vocabulary [0, ", vocab_size, ")")));
+    }
+    // Rows the model has past the tokenizer's vocabulary name no token: Hugging Face tokenizers
+    // decode such ids to nothing, and so does this.
+    if (id < tokenizer.VocabSize()) ids.push_back(id);
+  }
+  absl::StatusOr<std::string> text = tokenizer.Decode(ids, request.skip_special_tokens());
+  if (!text.ok()) return FinishNow(context, "Detokenize", text.status());
+  response->set_text(*std::move(text));
+  return FinishNow(context, "Detokenize", absl::OkStatus());
 }
 
 grpc::ServerUnaryReactor* GenerationService::HandleListModels(

@@ -1,5 +1,5 @@
-// The ember.v1.Generation gRPC service (callback API). It adapts gRPC to the engine: validate and
-// convert the request, Submit it, turn engine events into responses, map cancellation and
+// The ember.v1.Generation gRPC service (callback API). It adapts gRPC to the engine: convert the
+// request, Submit it (which validates it), turn engine events into responses, map cancellation and
 // deadlines back to the engine. Reactors never block: events are queued and written one at a time.
 //
 // Every method receives its request as a CheckedRequest (see request_parsing.h), so a string
@@ -15,6 +15,9 @@
 
 #include "core/engine/engine.h"
 #include "ember/v1/generation.grpc.pb.h"
+#include "server/event_relay.h"
+#include "server/generate_reactors.h"
+#include "server/in_flight_calls.h"
 #include "server/metrics.h"
 #include "server/request_conversion.h"
 #include "server/request_parsing.h"
@@ -24,7 +27,10 @@ namespace ember {
 
 class GenerationService final : public ember::v1::Generation::Service {
  public:
-  GenerationService(const ServerOptions& options, Metrics* metrics);
+  // `relay` runs the generation reactors' event handling; `calls` counts generation calls in
+  // flight (for the drain). Both outlive the service's calls.
+  GenerationService(const ServerOptions& options, Metrics* metrics, EventRelay* relay,
+                    InFlightCalls* calls);
 
   // Called once the engine is loaded and warmed up: until then every call gets UNAVAILABLE.
   void SetEngine(Engine* engine, const std::string& model_name);
@@ -43,6 +49,10 @@ class GenerationService final : public ember::v1::Generation::Service {
       grpc::CallbackServerContext* context,
       const CheckedRequest<ember::v1::TokenizeRequest>& request,
       ember::v1::TokenizeResponse* response);
+  grpc::ServerUnaryReactor* HandleDetokenize(
+      grpc::CallbackServerContext* context,
+      const CheckedRequest<ember::v1::DetokenizeRequest>& request,
+      ember::v1::DetokenizeResponse* response);
   grpc::ServerUnaryReactor* HandleListModels(
       grpc::CallbackServerContext* context,
       const CheckedRequest<ember::v1::ListModelsRequest>& request,
@@ -51,8 +61,9 @@ class GenerationService final : public ember::v1::Generation::Service {
   // The engine, or a status explaining why this call cannot be served now (UNAUTHENTICATED
   // without the configured bearer token, UNAVAILABLE while loading or draining).
   absl::StatusOr<Engine*> Ready(const grpc::CallbackServerContext* context) const;
-  // Parsing, the deadline, validation and conversion, in that order. DEADLINE_EXCEEDED when the
-  // call's deadline has already passed (by the engine's clock): such a request is never queued.
+  // Parsing, the deadline and conversion (NOT_FOUND for another model), in that order; the
+  // request's content is validated by Engine::Submit. DEADLINE_EXCEEDED when the call's deadline
+  // has already passed (by the engine's clock): such a request is never queued.
   absl::StatusOr<GenerationRequest> Convert(
       grpc::CallbackServerContext* context,
       const CheckedRequest<ember::v1::GenerateRequest>& request) const;
@@ -63,7 +74,14 @@ class GenerationService final : public ember::v1::Generation::Service {
   Metrics* metrics_;
   std::atomic<Engine*> engine_{nullptr};
   std::atomic<bool> accepting_{true};
-  RequestLimits limits_;
+  // Set by SetEngine: the served model's name (NOT_FOUND for others) and vocabulary (Detokenize's
+  // ids). GenerateRequest's rules are the engine's (core/engine/request_validation.h).
+  struct ServedLimits {
+    std::string model_name;
+    int64_t vocab_size = 0;
+  };
+  ServedLimits limits_;
+  GenerationCallDeps call_deps_;  // completed (engine, model name) by SetEngine
 };
 
 }  // namespace ember

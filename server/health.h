@@ -29,7 +29,8 @@ class HealthReporter {
 
   // The model is loaded and warm: readiness SERVING; starts watching `engine` for stalls.
   void SetReady(Engine* engine, absl::Duration stall_timeout, const Clock* clock);
-  // Shutdown begins: every service NOT_SERVING, the watchdog stops.
+  // Shutdown begins: every service NOT_SERVING for good; the watchdog's checks return at once
+  // from then on (its thread ends with this object).
   void SetDraining();
 
   // One watchdog evaluation (the thread calls it every stall_timeout / 4); exposed for tests.

@@ -1,10 +1,11 @@
 // ember_server: flags -> ServerOptions (the only place flags are read), start, wait for SIGTERM or
-// SIGINT, drain, exit 0.
+// SIGINT, drain, exit 0 (a second signal during the drain: exit 128 + signal at once).
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -21,7 +22,9 @@ ABSL_FLAG(std::string, model_name, "", "Name clients use for the model (default:
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address (port 0: any free)");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9090",
           "Prometheus /metrics listen address; empty disables it");
-ABSL_FLAG(int, threads, 0, "Intra-op threads for the model; 0 = all cores");
+ABSL_FLAG(int, threads, 0,
+          "Intra-op threads for the model; 0 = OMP_NUM_THREADS if set, else the CPUs the process "
+          "may use (affinity mask), capped by a cgroup v2 CPU limit");
 ABSL_FLAG(std::string, dtype, "auto",
           "Weight/compute type: auto (bf16 if the CPU has native bf16, else f32), f32, bf16");
 ABSL_FLAG(int64_t, max_tokens_per_step, 512,
@@ -150,7 +153,17 @@ int main(int argc, char** argv) {
                   << (*server)->metrics_port();
   int received = 0;
   sigwait(&signals, &received);
-  EMBER_LOG(INFO) << "received " << (received == SIGTERM ? "SIGTERM" : "SIGINT");
+  EMBER_LOG(INFO) << "received " << (received == SIGTERM ? "SIGTERM" : "SIGINT")
+                  << "; a second SIGTERM or SIGINT exits at once";
+  // The drain runs on this thread; a second signal ends the process without waiting for it (an
+  // operator's second Ctrl-C). Exit status 128 + the signal, as a shell reports a killed process.
+  std::thread([signals] {
+    int again = 0;
+    sigwait(&signals, &again);
+    EMBER_LOG(WARNING) << "received a second " << (again == SIGTERM ? "SIGTERM" : "SIGINT")
+                       << ": exiting without finishing the drain";
+    std::_Exit(128 + again);
+  }).detach();
   (*server)->Shutdown();
   return 0;
 }

@@ -257,6 +257,12 @@ void Metrics::OnRequestFinished(FinishReason reason, const RequestTimings& timin
   }
 }
 
+void Metrics::OnRequestRejected() {
+  if (!recording()) return;
+  finished_.Add({{"finish_reason", std::string(FinishReasonName(FinishReason::kRejected))}})
+      .Increment();
+}
+
 void Metrics::OnRpcFinished(const std::string& method, grpc::StatusCode code) {
   rpcs_.Add({{"method", method}, {"code", CodeName(code)}}).Increment();
 }

@@ -38,6 +38,7 @@ class Metrics : public EngineObserver {
                     int64_t kv_blocks_total) override;
   void OnToken(bool first, absl::Duration since_previous) override;
   void OnRequestFinished(FinishReason reason, const RequestTimings& timings) override;
+  void OnRequestRejected() override;
 
   // One finished RPC, by method and gRPC status code.
   void OnRpcFinished(const std::string& method, grpc::StatusCode code);

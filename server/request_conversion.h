@@ -1,5 +1,7 @@
-// Validation and conversion between the proto API and the engine's types. Validation lives here
-// (one place); the engine re-checks only what depends on its state (context, KV capacity).
+// Conversion between the proto API and the engine's types. No rules on a request's content live
+// here: ToGenerationRequest only maps fields, and Engine::Submit validates the result
+// (ValidateGenerationRequest, core/engine/request_validation.h), naming fields by their proto
+// paths. Stateless functions; any thread.
 #ifndef EMBER_SERVER_REQUEST_CONVERSION_H_
 #define EMBER_SERVER_REQUEST_CONVERSION_H_
 
@@ -7,31 +9,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/engine/engine.h"
 #include "core/engine/request.h"
 #include "ember/v1/generation.pb.h"
-#include "server/server_options.h"
 
 namespace ember {
 
-// What conversion needs to know about the served model and the server's limits.
-struct RequestLimits {
-  std::string model_name;
-  int64_t vocab_size = 0;
-  // An encoder-decoder (translation) model: beam.no_repeat_ngram_size is available only there.
-  bool encoder_decoder = false;
-  int32_t max_new_tokens_limit = 0;
-  int max_stop_strings = 16;
-  int max_stop_string_bytes = 256;
-};
-
-// Checks every field of `request` and builds the engine request. A beam search (beam.num_beams > 1)
-// must not carry sampling settings, stop strings or logprobs; its sampling becomes greedy.
-// INVALID_ARGUMENT naming the field (its proto name) for a bad value; NOT_FOUND for an unknown
-// model. Requests that came through gRPC were already checked for UTF-8 by ParseRequest
-// (request_parsing.h); the checks here keep other callers (tests, fuzzers) honest.
+// Maps `request` onto the engine's request, field by field, with the proto's defaults: an unset
+// sampling.temperature is 1.0, or 0 for a beam search (beam.num_beams > 1), whose search takes no
+// random choices. Values are copied as sent, out of range or not (an unknown beam.early_stopping
+// too), for Engine::Submit to judge. NOT_FOUND `model: ...` when `request.model` is neither empty
+// nor `served_model`: the model name is the server's business.
 absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateRequest& request,
-                                                      const RequestLimits& limits);
+                                                      absl::string_view served_model);
 
 // Fills the proto timings and usage from the engine's.
 void FillUsageAndTimings(const RequestTimings& timings, ember::v1::Usage* usage,
@@ -45,9 +36,6 @@ void AppendHypotheses(const std::vector<Hypothesis>& hypotheses, bool with_token
 // Appends the logprobs of one sampled token (token strings from the tokenizer).
 void AppendLogprobs(const SampledToken& sampled, const Tokenizer& tokenizer,
                     google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs>* out);
-
-// Byte offset of the first invalid UTF-8 sequence in `text`, or npos when it is valid.
-size_t FindInvalidUtf8Offset(absl::string_view text);
 
 }  // namespace ember
 

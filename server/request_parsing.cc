@@ -4,10 +4,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/utf8.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "server/request_conversion.h"
 
 namespace ember {
 namespace {
@@ -52,7 +52,7 @@ absl::Status CheckStringsAreUtf8(absl::string_view bytes, const Descriptor& desc
     std::string name = absl::StrCat(prefix, field->name());
     if (field->is_repeated()) absl::StrAppend(&name, "[", occurrences[field->number()]++, "]");
     if (field->type() == FieldDescriptor::TYPE_STRING) {
-      if (const size_t bad = FindInvalidUtf8Offset(value); bad != absl::string_view::npos) {
+      if (const size_t bad = FindInvalidUtf8(value); bad != absl::string_view::npos) {
         return absl::InvalidArgumentError(absl::StrCat(name, ": not valid UTF-8 at byte ", bad));
       }
     } else if (depth < kMaxDepth) {

@@ -39,9 +39,6 @@ struct ServerOptions {
   absl::Duration stall_timeout = absl::Seconds(60);
   // Largest request message accepted, in bytes.
   int max_receive_message_bytes = 4 << 20;
-  // Stop strings per request at most, and the byte length of each.
-  int max_stop_strings = 16;
-  int max_stop_string_bytes = 256;
   // Log one line per finished request (id, outcome, timings).
   bool log_requests = true;
   // TLS for the gRPC port: PEM certificate chain and private key files. Both empty: plaintext

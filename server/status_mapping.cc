@@ -39,7 +39,9 @@ grpc::Status FinalStatus(FinishReason reason, const absl::Status& error) {
     case FinishReason::kLength:
       return grpc::Status::OK;
     case FinishReason::kCancelled:
-      return grpc::Status(grpc::StatusCode::CANCELLED, "request cancelled");
+      // Cancelled by the server's drain: its reason (UNAVAILABLE: retry elsewhere).
+      return error.ok() ? grpc::Status(grpc::StatusCode::CANCELLED, "request cancelled")
+                        : ToGrpcStatus(error);
     case FinishReason::kDeadline:
       return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "deadline passed during generation");
     case FinishReason::kRejected:

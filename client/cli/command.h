@@ -22,6 +22,7 @@ inline constexpr int kExitFailure = 1;
 // Subcommands; each returns the process exit code.
 int RunGenerateCommand(const CommonArgs& common);
 int RunTokenizeCommand(const CommonArgs& common);
+int RunDetokenizeCommand(const CommonArgs& common);
 int RunModelsCommand(const CommonArgs& common);
 int RunHealthCommand(const CommonArgs& common);
 int RunBenchCommand(const CommonArgs& common);

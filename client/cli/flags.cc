@@ -12,13 +12,20 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/credential_files.h"
 
 // Connection (every subcommand).
-ABSL_FLAG(std::string, target, "localhost:50051", "Server address, host:port");
+ABSL_FLAG(std::string, target, "localhost:50051",
+          "Server address: host:port, or a gRPC target such as "
+          "dns:///ember-headless.<namespace>.svc.cluster.local:50051");
+ABSL_FLAG(std::string, lb_policy, "pick_first",
+          "How calls spread over the addresses --target resolves to: pick_first (all to the first "
+          "that connects) or round_robin (rotate over all, e.g. the pods of a headless Service)");
 ABSL_FLAG(double, deadline, 0,
           "Per-call deadline in seconds; 0 means none (health: 5 s, so a hung server fails the "
           "probe instead of blocking it)");
@@ -37,9 +44,10 @@ ABSL_FLAG(bool, json, false,
           "Machine-readable output: the response as JSON (generate --stream: one object per "
           "message), bench: one JSON summary object");
 
-// The request (generate, bench; tokenize uses --model and --prompt).
+// The request (generate, bench; tokenize uses --model and --prompt, detokenize --model).
 ABSL_FLAG(std::string, model, "", "Model name from `ember_cli models`; empty means the default");
-ABSL_FLAG(std::string, prompt, "", "Prompt text (required for generate, bench and tokenize)");
+ABSL_FLAG(std::string, prompt, "",
+          "Prompt text (required for generate and tokenize; bench: default \"Once upon a time\")");
 ABSL_FLAG(int32_t, max_new_tokens, 0, "Tokens to generate at most; 0 means the server's default");
 ABSL_FLAG(std::optional<float>, temperature, std::nullopt,
           "Softmax temperature in [0, 100], 0 = greedy; unset means 1.0");
@@ -81,6 +89,10 @@ ABSL_FLAG(int32_t, num_return_sequences, 0,
 
 // Other subcommands.
 ABSL_FLAG(bool, add_special_tokens, false, "tokenize: add BOS/EOS as the model does for prompts");
+ABSL_FLAG(std::vector<std::string>, token_ids, {},
+          "detokenize: comma-separated token ids to decode (required), e.g. 1,424,439");
+ABSL_FLAG(bool, skip_special_tokens, false,
+          "detokenize: drop special tokens (e.g. <s>) from the text; default keeps them");
 ABSL_FLAG(std::string, service, "",
           "health: service to check; empty means the whole server, ember.v1.Generation the API");
 ABSL_FLAG(int32_t, concurrency, 1, "bench: requests in flight at once (>= 1)");
@@ -89,9 +101,13 @@ ABSL_FLAG(int32_t, requests, 16, "bench: requests to send in total (>= 1)");
 namespace ember::client {
 namespace {
 
-constexpr absl::string_view kCommonFlags[] = {"target",          "deadline", "tls",
-                                              "tls_ca",          "tls_cert", "tls_key",
-                                              "tls_server_name", "token",    "json"};
+constexpr absl::string_view kCommonFlags[] = {"target", "lb_policy", "deadline", "tls",
+                                              "tls_ca", "tls_cert",  "tls_key",  "tls_server_name",
+                                              "token",  "json"};
+
+// The prompt bench sends when --prompt is not given.
+constexpr char kDefaultBenchPrompt[] = "Once upon a time";
+
 constexpr absl::string_view kRequestFlags[] = {"model",
                                                "prompt",
                                                "max_new_tokens",
@@ -124,6 +140,7 @@ const absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>& Comman
     (*t)["bench"].insert(std::begin(kRequestFlags), std::end(kRequestFlags));
     (*t)["bench"].insert({"concurrency", "requests"});
     (*t)["tokenize"] = {"model", "prompt", "add_special_tokens"};
+    (*t)["detokenize"] = {"model", "token_ids", "skip_special_tokens"};
     (*t)["models"] = {};
     (*t)["health"] = {"service"};
     return t;
@@ -227,6 +244,12 @@ absl::StatusOr<CommonArgs> CommonArgsFromFlags() {
   args.target = absl::GetFlag(FLAGS_target);
   if (args.target.empty()) return absl::InvalidArgumentError("--target is empty; want host:port");
   args.json = absl::GetFlag(FLAGS_json);
+  args.client_options.lb_policy = absl::GetFlag(FLAGS_lb_policy);
+  if (args.client_options.lb_policy != "pick_first" &&
+      args.client_options.lb_policy != "round_robin") {
+    return absl::InvalidArgumentError(absl::StrCat("--lb_policy=", args.client_options.lb_policy,
+                                                   ": want pick_first or round_robin"));
+  }
 
   const double deadline = absl::GetFlag(FLAGS_deadline);
   if (!(deadline >= 0)) {
@@ -287,10 +310,27 @@ absl::StatusOr<ember::v1::TokenizeRequest> TokenizeRequestFromFlags() {
   return request;
 }
 
+absl::StatusOr<ember::v1::DetokenizeRequest> DetokenizeRequestFromFlags() {
+  const std::vector<std::string> ids = absl::GetFlag(FLAGS_token_ids);
+  if (ids.empty()) return absl::InvalidArgumentError("--token_ids is required for detokenize");
+  ember::v1::DetokenizeRequest request;
+  request.set_model(absl::GetFlag(FLAGS_model));
+  for (const std::string& text : ids) {
+    int32_t id = 0;
+    if (!absl::SimpleAtoi(text, &id)) {
+      return absl::InvalidArgumentError(absl::StrCat("--token_ids: \"", absl::CHexEscape(text),
+                                                     "\" is not a token id (an int32)"));
+    }
+    // The range is the server's to check: only it knows the vocabulary.
+    request.add_token_ids(id);
+  }
+  request.set_skip_special_tokens(absl::GetFlag(FLAGS_skip_special_tokens));
+  return request;
+}
+
 std::string HealthServiceFromFlags() { return absl::GetFlag(FLAGS_service); }
 
 absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common) {
-  if (absl::Status status = RequirePrompt("bench"); !status.ok()) return status;
   BenchOptions options;
   options.concurrency = absl::GetFlag(FLAGS_concurrency);
   options.requests = absl::GetFlag(FLAGS_requests);
@@ -305,6 +345,7 @@ absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common) {
   absl::StatusOr<ember::v1::GenerateRequest> request = GenerateRequestFromFlags();
   if (!request.ok()) return request.status();
   options.request = *std::move(request);
+  if (options.request.prompt().empty()) options.request.set_prompt(kDefaultBenchPrompt);
   options.call_options = common.call_options;
   return options;
 }

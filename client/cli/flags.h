@@ -30,8 +30,8 @@ struct GenerateArgs {
 };
 
 // The subcommands, in the order --help lists them.
-inline constexpr absl::string_view kCommands[] = {"generate", "tokenize", "models", "health",
-                                                  "bench"};
+inline constexpr absl::string_view kCommands[] = {"generate", "tokenize", "detokenize",
+                                                  "models",   "health",   "bench"};
 
 // Fails with INVALID_ARGUMENT when argv sets one of ember_cli's flags that `command` does not use
 // (e.g. `health --prompt=x`), so a typo'd invocation is not silently half-obeyed. Flags unknown to
@@ -43,8 +43,11 @@ absl::StatusOr<CommonArgs> CommonArgsFromFlags();
 // --prompt (required), the sampling flags and the beam search flags.
 absl::StatusOr<GenerateArgs> GenerateArgsFromFlags();
 absl::StatusOr<ember::v1::TokenizeRequest> TokenizeRequestFromFlags();
+// --token_ids (required, each an int32), --skip_special_tokens and --model.
+absl::StatusOr<ember::v1::DetokenizeRequest> DetokenizeRequestFromFlags();
 std::string HealthServiceFromFlags();
-// The generation flags plus --concurrency and --requests; call_options from `common`.
+// The generation flags plus --concurrency and --requests; call_options from `common`. Without
+// --prompt, the prompt is "Once upon a time".
 absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common);
 
 }  // namespace ember::client

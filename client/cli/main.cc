@@ -1,6 +1,6 @@
 // ember_cli: a command-line client for ember, built only on the client library.
 //
-//   ember_cli <generate|tokenize|models|health|bench> [flags]
+//   ember_cli <generate|tokenize|detokenize|models|health|bench> [flags]
 //
 // This file only dispatches: flags live in flags.cc, each subcommand in its own file.
 #include <cstdio>
@@ -33,25 +33,34 @@ commands:
       --length_penalty, --early_stopping=false|true|never, --no_repeat_ngram_size and
       --num_return_sequences=K (K > 1 also prints K "<score><TAB><text>" lines, best first).
   tokenize --prompt=TEXT [--add_special_tokens]
-      Prints the prompt's token ids, one "<id><TAB><token>" line each.
+      Prints the prompt's token ids, one "<id><TAB><token>" line each; a token is shown as text,
+      with C escapes (\t, \n, \\, \xNN) for control characters, backslashes and bytes that are
+      not UTF-8, so each stays on its line.
+  detokenize --token_ids=ID,ID,... [--skip_special_tokens]
+      Prints the text the ids decode to (special tokens included unless --skip_special_tokens).
   models
       Lists the served models; the default one is marked.
   health [--service=NAME]
       Prints the serving status (grpc.health.v1); exit status 0 only when SERVING.
-  bench --prompt=TEXT [--concurrency=N] [--requests=M] [--max_new_tokens=K] [--json]
-      Sends M streaming requests, N at a time, and reports requests/s, generated tokens/s, time
-      to first token and inter-token latency (p50/p99, measured here from piece arrival times)
-      and errors by status code. Exit status 1 if any request failed.
+  bench [--prompt=TEXT] [--concurrency=N] [--requests=M] [--max_new_tokens=K] [--json]
+      Sends M streaming requests of TEXT (default "Once upon a time"), N at a time, and reports
+      requests/s, generated tokens/s, time to first token and inter-token latency (p50/p99,
+      measured here from piece arrival times) and errors by status code. Exit status 1 if any
+      request failed.
 
-common flags: --target (default localhost:50051), --deadline, --tls, --tls_ca, --tls_cert,
-  --tls_key, --tls_server_name, --token (or $EMBER_TOKEN), --json.
+common flags: --target (default localhost:50051; also dns:///host:port), --lb_policy
+  (pick_first or round_robin), --deadline, --tls, --tls_ca, --tls_cert, --tls_key,
+  --tls_server_name, --token (or $EMBER_TOKEN), --json.
 exit status: 0 on success, 1 on any error (a usage error, a failed call, health not SERVING).
 
 examples:
   ember_cli generate --prompt="Once upon a time" --max_new_tokens=64 --temperature=0 --stream
   ember_cli generate --prompt="How are you?" --num_beams=4 --num_return_sequences=2
+  ember_cli detokenize --token_ids=1,424,439 --skip_special_tokens
   ember_cli health --target=ember:50051 --service=ember.v1.Generation
-  ember_cli bench --concurrency=8 --requests=64 --prompt=Hello --max_new_tokens=128 --json)";
+  ember_cli bench --concurrency=8 --requests=64 --prompt=Hello --max_new_tokens=128 --json
+  ember_cli generate --target=dns:///ember-headless.default.svc.cluster.local:50051 \
+      --lb_policy=round_robin --prompt=Hello)";
 
 // --help lists the flags defined under client/cli/ (absl's default would only show flags from a
 // file named after the binary).
@@ -99,6 +108,7 @@ int Main(int argc, char** argv) {
 
   if (command == "generate") return RunGenerateCommand(*common);
   if (command == "tokenize") return RunTokenizeCommand(*common);
+  if (command == "detokenize") return RunDetokenizeCommand(*common);
   if (command == "models") return RunModelsCommand(*common);
   if (command == "health") return RunHealthCommand(*common);
   return RunBenchCommand(*common);

@@ -1,8 +1,9 @@
-// ember_cli tokenize: the prompt's token ids, one "<id>\t<token>" line each.
+// ember_cli tokenize: the prompt's token ids, one "<id>\t<token>" line each, the token shown as
+// text (PrintableToken).
 #include <cstdio>
 
-#include "absl/strings/escaping.h"
 #include "client/cli/command.h"
+#include "client/cli/token_text.h"
 
 namespace ember::client {
 
@@ -20,9 +21,9 @@ int RunTokenizeCommand(const CommonArgs& common) {
     return kExitOk;
   }
   for (int i = 0; i < response->token_ids_size(); ++i) {
-    // Escaped so byte-level pieces (spaces, partial UTF-8) stay visible and one per line.
+    // Readable text, escaped only where raw bytes would be ambiguous or break the line.
     const std::string token =
-        i < response->tokens_size() ? absl::CHexEscape(response->tokens(i)) : std::string();
+        i < response->tokens_size() ? PrintableToken(response->tokens(i)) : std::string();
     std::printf("%d\t%s\n", response->token_ids(i), token.c_str());
   }
   std::fprintf(stderr, "ember_cli: tokenize: %d tokens\n", response->token_ids_size());

@@ -1,7 +1,5 @@
 #include "core/engine/engine.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -11,20 +9,24 @@
 #include "core/model/generation_config.h"
 #include "core/util/logging.h"
 #include "core/util/status_macros.h"
+#include "core/util/system_memory.h"
 
 namespace ember {
 namespace {
 
-int64_t PhysicalMemoryBytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES);
-  const long page_size = ::sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page_size > 0 ? static_cast<int64_t>(pages) * page_size : int64_t{8} << 30;
+// The scheduler's options (its default watermark: the one place the engine's admission checks take
+// it from).
+SchedulerOptions SchedulerOptionsFor(const EngineOptions& o) {
+  SchedulerOptions s;
+  s.max_tokens_per_step = o.max_tokens_per_step;
+  s.max_running = o.max_running;
+  s.block_size = o.block_size;
+  return s;
 }
 
 absl::Status ValidateOptions(const EngineOptions& o) {
   if (o.model_dir.empty()) return absl::InvalidArgumentError("model_dir is required");
-  SchedulerOptions s{o.max_tokens_per_step, o.max_running, o.block_size, 1};
-  RETURN_IF_ERROR(Scheduler::Validate(s));
+  RETURN_IF_ERROR(Scheduler::Validate(SchedulerOptionsFor(o)));
   if (o.max_waiting <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_waiting must be positive, got ", o.max_waiting));
@@ -90,10 +92,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   const int64_t per_block = KvCache::BytesPerBlock(model->config(), options.block_size, kv_type);
   int64_t kv_bytes = options.kv_cache_bytes;
   if (kv_bytes == 0) {
-    const int64_t blocks_per_seq =
-        (model->max_context() + options.block_size - 1) / options.block_size;
-    kv_bytes =
-        std::min(per_block * blocks_per_seq * options.max_running, PhysicalMemoryBytes() / 4);
+    const int64_t blocks_per_seq = KvCache::BlocksFor(model->max_context(), options.block_size);
+    // A quarter of the machine's memory at most (of 8 GiB when the system does not say).
+    const int64_t memory = PhysicalMemoryBytes().value_or(int64_t{8} << 30);
+    kv_bytes = std::min(per_block * blocks_per_seq * options.max_running, memory / 4);
   }
   const int64_t num_blocks = std::max<int64_t>(kv_bytes / per_block, 2);
   ASSIGN_OR_RETURN(std::unique_ptr<KvCache> cache,
@@ -120,9 +122,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
       cache_(std::move(cache)),
       eos_ids_(std::move(eos_ids)),
       allocator_(static_cast<int32_t>(cache_->num_blocks())),
-      scheduler_(
-          SchedulerOptions{options.max_tokens_per_step, options.max_running, options.block_size, 1},
-          &allocator_),
+      scheduler_(SchedulerOptionsFor(options), &allocator_),
       seed_source_(options.seed) {
   const ModelConfig& c = model_->config();
   info_.name = std::filesystem::path(options.model_dir).lexically_normal().filename().string();
@@ -140,6 +140,11 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
   info_.block_size = cache_->block_size();
   info_.eos_token_ids = eos_ids_;
   info_.encoder_decoder = c.encoder_decoder.has_value();
+  limits_.vocab_size = info_.vocab_size;
+  limits_.encoder_decoder = info_.encoder_decoder;
+  limits_.max_new_tokens_limit = options.max_new_tokens_limit;
+  limits_.max_stop_strings = options.max_stop_strings;
+  limits_.max_stop_string_bytes = options.max_stop_string_bytes;
   logits_.resize(static_cast<size_t>(options.max_running * c.vocab_size));
   snapshot_.kv_blocks_total = cache_->num_blocks();
   snapshot_.last_progress = clock_->Now();
@@ -154,130 +159,14 @@ Engine::~Engine() {
   if (thread_.joinable()) thread_.join();
 }
 
-namespace {
-// No tokenizer averages this many bytes per token over a whole context (English runs at ~4).
-constexpr int64_t kMaxPromptBytesPerContextToken = 64;
-}  // namespace
-
-absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
-  RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
-  const bool seq2seq = model_->config().encoder_decoder.has_value();
-  // An encoder-decoder model's prompt is its source text, bounded by the encoder's positions.
-  const int64_t max_prompt = seq2seq ? model_->max_source_tokens() : model_->max_context();
-  if (request.prompt_tokens.empty()) {
-    if (request.prompt.empty()) return absl::InvalidArgumentError("prompt is empty");
-    // Tokenizing runs on the caller's (gRPC) thread at about 1-10 MB/s: refuse, before paying for
-    // it, text far longer than any prompt the context can hold.
-    const int64_t max_bytes = kMaxPromptBytesPerContextToken * max_prompt;
-    if (static_cast<int64_t>(request.prompt.size()) > max_bytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("prompt: ", request.prompt.size(), " bytes cannot fit the context of ",
-                       max_prompt, " tokens (prompts over ", kMaxPromptBytesPerContextToken,
-                       " bytes per context token are refused before tokenizing)"));
-    }
-    auto ids = tokenizer_->Encode(request.prompt, /*add_special_tokens=*/true);
-    if (!ids.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("prompt: ", ids.status().message()));
-    }
-    request.prompt_tokens = std::move(*ids);
-    if (request.prompt_tokens.empty()) {
-      return absl::InvalidArgumentError("prompt produced no tokens");
-    }
-  }
-  const int64_t vocab = model_->config().vocab_size;
-  for (size_t i = 0; i < request.prompt_tokens.size(); ++i) {
-    const int32_t t = request.prompt_tokens[i];
-    if (t < 0 || t >= vocab) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "prompt_tokens[", i, "] = ", t, " is outside the vocabulary [0, ", vocab, ")"));
-    }
-  }
-  int64_t len = static_cast<int64_t>(request.prompt_tokens.size());
-  int64_t cross_blocks = 0;
-  if (seq2seq) {
-    if (len > max_prompt) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "prompt (the source) has ", len, " tokens; the encoder takes at most ", max_prompt));
-    }
-    cross_blocks = BlocksFor(len);
-    len = 1;  // the decoder starts from its start token
-  }
-  if (len >= model_->max_context()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("prompt has ", len, " tokens; the context length is ", model_->max_context(),
-                     " (room for at least one new token needed)"));
-  }
-  const int64_t beams = std::max(request.beam.num_beams, 1);
-  const int64_t new_tokens =
-      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
-  // Beam groups hold every beam's whole length from admission; others their prompt and growth.
-  const int64_t own = beams > 1
-                          ? beams * BlocksFor(std::min(len + new_tokens, model_->max_context()))
-                          : BlocksFor(len + 1);
-  const int64_t blocks = own + cross_blocks + 1;
-  if (blocks > cache_->num_blocks()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the request needs ", blocks, " KV-cache blocks (", beams,
-                     " beam(s), prompt and source) but the cache has only ", cache_->num_blocks()));
-  }
-  if (request.max_new_tokens < 0 || request.max_new_tokens > options_.max_new_tokens_limit) {
-    return absl::InvalidArgumentError(absl::StrCat("max_new_tokens must be in [0, ",
-                                                   options_.max_new_tokens_limit, "], got ",
-                                                   request.max_new_tokens));
-  }
-  for (size_t i = 0; i < request.stop.size(); ++i) {
-    if (request.stop[i].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("stop[", i, "] is empty"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallback callback) {
-  RETURN_IF_ERROR(ValidateAndTokenize(request));
-  const int32_t max_new_tokens =
-      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
-  std::optional<BeamSearchOptions> beam_options;
-  if (request.beam.num_beams > 1) {
-    ASSIGN_OR_RETURN(beam_options, BeamOptionsFor(request, max_new_tokens));
-  }
-  std::vector<int32_t> source;
-  if (const auto& ed = model_->config().encoder_decoder) {
-    source = std::move(request.prompt_tokens);
-    request.prompt_tokens = {ed->decoder_start_token_id};
-  }
-  const absl::Time now = clock_->Now();
-  if (request.deadline.has_value() && *request.deadline <= now) {
-    return absl::DeadlineExceededError("the request's deadline has already passed");
-  }
-  absl::MutexLock lock(&mu_);
-  if (!accepting_) return absl::UnavailableError("the engine is shutting down");
-  if (unadmitted_ >= options_.max_waiting) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "the waiting queue is full (", options_.max_waiting, " requests); retry later"));
-  }
-  const RequestId id = next_id_++;
-  const uint64_t seed = request.sampling.seed.value_or(seed_source_.Next());
-  auto seq =
-      std::make_unique<Sequence>(id, std::move(request), std::move(callback), *tokenizer_, seed);
-  seq->tokens = seq->request.prompt_tokens;
-  seq->prompt_len = static_cast<int64_t>(seq->tokens.size());
-  seq->max_new_tokens = max_new_tokens;
-  seq->entry.id = id;
-  seq->entry.num_tokens = seq->prompt_len;
-  seq->source = std::move(source);
-  seq->entry.cross_tokens = static_cast<int64_t>(seq->source.size());
-  if (beam_options.has_value()) StartBeamGroup(*seq, std::move(*beam_options));
-  seq->submitted = now;
-  inbox_.push_back(std::move(seq));
-  ++queued_;
-  ++unadmitted_;
-  return id;
-}
-
 void Engine::Cancel(RequestId id, FinishReason reason) {
   absl::MutexLock lock(&mu_);
   cancels_.emplace_back(id, reason);
+}
+
+void Engine::CancelAll(absl::Status why) {
+  absl::MutexLock lock(&mu_);
+  cancel_all_ = std::move(why);
 }
 
 void Engine::StopAccepting() {
@@ -288,13 +177,12 @@ void Engine::StopAccepting() {
 EngineSnapshot Engine::Snapshot() const {
   absl::MutexLock lock(&mu_);
   EngineSnapshot s = snapshot_;
-  s.busy = queued_ > 0;
+  s.busy = in_flight_ > 0;
   return s;
 }
 
 void Engine::SetStepDelayForTesting(absl::Duration delay) {
-  absl::MutexLock lock(&mu_);
-  step_delay_ = delay;
+  step_delay_ns_.store(absl::ToInt64Nanoseconds(delay), std::memory_order_relaxed);
 }
 
 void Engine::Loop() {
@@ -305,7 +193,7 @@ void Engine::Loop() {
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, idle]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !inbox_.empty() || !cancels_.empty() || !idle;
+        return stop_ || !inbox_.empty() || !cancels_.empty() || cancel_all_.has_value() || !idle;
       };
       mu_.Await(absl::Condition(&ready));
       if (stop_) break;
@@ -314,7 +202,7 @@ void Engine::Loop() {
       // Work exists but none could run (e.g. waiting for KV room): poll for cancels/deadlines.
       absl::MutexLock lock(&mu_);
       auto event = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stop_ || !inbox_.empty() || !cancels_.empty();
+        return stop_ || !inbox_.empty() || !cancels_.empty() || cancel_all_.has_value();
       };
       mu_.AwaitWithTimeout(absl::Condition(&event), absl::Milliseconds(5));
     }
@@ -329,10 +217,12 @@ void Engine::Loop() {
 void Engine::TakeInbox() {
   std::vector<std::unique_ptr<Sequence>> inbox;
   std::vector<std::pair<RequestId, FinishReason>> cancels;
+  std::optional<absl::Status> cancel_all;
   {
     absl::MutexLock lock(&mu_);
     inbox.swap(inbox_);
     cancels.swap(cancels_);
+    cancel_all.swap(cancel_all_);
   }
   for (auto& seq : inbox) {
     Sequence* s = seq.get();
@@ -342,6 +232,11 @@ void Engine::TakeInbox() {
   for (const auto& [id, reason] : cancels) {
     auto it = sequences_.find(id);
     if (it != sequences_.end()) Finish(*it->second, reason);
+  }
+  if (cancel_all.has_value()) {
+    std::vector<Sequence*> all;
+    for (auto& [id, seq] : sequences_) all.push_back(seq.get());
+    for (Sequence* seq : all) Finish(*seq, FinishReason::kCancelled, *cancel_all);
   }
 }
 
@@ -442,12 +337,9 @@ bool Engine::Step() {
     SampledToken sampled = seq->sampler.Sample(row_logits, vocab);
     HandleSampledToken(*seq, sampled, now);
   }
-  absl::Duration delay;
-  {
-    absl::MutexLock lock(&mu_);
-    delay = step_delay_;
+  if (const int64_t delay_ns = step_delay_ns_.load(std::memory_order_relaxed); delay_ns > 0) {
+    absl::SleepFor(absl::Nanoseconds(delay_ns));
   }
-  if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
   ++steps_;
   stats.sequences = static_cast<int64_t>(items.size());
   stats.running = static_cast<int64_t>(scheduler_.num_running());
@@ -474,15 +366,7 @@ void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl
   const int32_t token = sampled.token;
   seq.tokens.push_back(token);
   seq.entry.num_tokens = static_cast<int64_t>(seq.tokens.size());
-  const bool first = !seq.first_token.has_value();
-  if (options_.observer != nullptr) {
-    options_.observer->OnToken(first, now - (first ? seq.submitted : seq.last_token));
-  }
-  if (first) {
-    seq.first_token = now;
-    seq.state = SequenceState::kDecode;
-  }
-  seq.last_token = now;
+  RecordTokenTime(seq, now);
 
   GenerationEvent event;
   event.id = seq.id;
@@ -491,14 +375,9 @@ void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl
     event.logprobs.push_back(sampled);
   }
   FinishReason reason = FinishReason::kNone;
-  const bool is_eos = std::find(eos_ids_.begin(), eos_ids_.end(), token) != eos_ids_.end();
-  if (is_eos && !seq.request.ignore_eos) {
-    // The EOS token's text is not part of the output. An eos forced as the last token the length
-    // allows (encoder-decoder models) reports the length limit.
-    const auto& ed = model_->config().encoder_decoder;
-    const bool forced = ed.has_value() && ed->forced_eos_token_id.has_value() &&
-                        seq.generated() >= seq.max_new_tokens;
-    reason = forced ? FinishReason::kLength : FinishReason::kEos;
+  if (IsEos(token) && !seq.request.ignore_eos) {
+    // The EOS token's text is not part of the output.
+    reason = EosFinishReason(seq, seq.generated());
   } else {
     absl::StatusOr<std::string> piece = seq.decoder.Push(token);
     if (!piece.ok()) {
@@ -524,6 +403,31 @@ void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl
   }
   // The last token's event is also the final one.
   Finish(seq, reason, absl::OkStatus(), &event);
+}
+
+void Engine::RecordTokenTime(Sequence& seq, absl::Time now) {
+  const bool first = !seq.first_token.has_value();
+  if (options_.observer != nullptr) {
+    options_.observer->OnToken(first, now - (first ? seq.submitted : seq.last_token));
+  }
+  if (first) {
+    seq.first_token = now;
+    seq.state = SequenceState::kDecode;
+  }
+  seq.last_token = now;
+}
+
+bool Engine::IsEos(int32_t token) const {
+  return std::find(eos_ids_.begin(), eos_ids_.end(), token) != eos_ids_.end();
+}
+
+FinishReason Engine::EosFinishReason(const Sequence& seq, int64_t generated) const {
+  // Encoder-decoder models force eos as the last token the length allows: that reports the
+  // length limit, as transformers does.
+  const auto& ed = model_->config().encoder_decoder;
+  const bool forced =
+      ed.has_value() && ed->forced_eos_token_id.has_value() && generated >= seq.max_new_tokens;
+  return forced ? FinishReason::kLength : FinishReason::kEos;
 }
 
 void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, GenerationEvent* last) {
@@ -554,7 +458,7 @@ void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, Gene
   const bool was_admitted = seq.first_scheduled.has_value();
   sequences_.erase(seq.id);  // destroys seq
   absl::MutexLock lock(&mu_);
-  --queued_;
+  --in_flight_;
   if (!was_admitted) --unadmitted_;
 }
 

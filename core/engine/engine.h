@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "core/engine/engine_options.h"
 #include "core/engine/random.h"
 #include "core/engine/request.h"
+#include "core/engine/request_validation.h"
 #include "core/engine/scheduler.h"
 #include "core/engine/sequence.h"
 #include "core/model/model.h"
@@ -29,7 +31,7 @@ namespace ember {
 // What the served model is, for model-info APIs and logs.
 struct ModelInfo {
   std::string name;          // the model directory's base name
-  std::string architecture;  // "gpt2", "llama"
+  std::string architecture;  // "gpt2", "llama", "marian" (ArchitectureName)
   std::string model_type;    // config.json model_type
   std::string dtype;         // compute type, "F32" / "BF16"
   int64_t context_length = 0;
@@ -65,16 +67,23 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Validates and queues a request; never blocks on the loop. INVALID_ARGUMENT naming the field
-  // for a bad request (empty prompt, prompt longer than the context, max_new_tokens out of range,
-  // bad sampling parameters, token ids outside the vocabulary); RESOURCE_EXHAUSTED when the
-  // waiting queue is full; UNAVAILABLE after Shutdown.
+  // Validates and queues a request; never blocks on the loop. INVALID_ARGUMENT `field: problem`
+  // (the API's field path) for a bad request: first every rule on its content
+  // (ValidateGenerationRequest, request_validation.h, against this model's vocabulary and the
+  // options' limits), then what needs the engine (the prompt's tokens against the context, the
+  // KV-cache capacity); DEADLINE_EXCEEDED when its deadline has passed; RESOURCE_EXHAUSTED when
+  // the waiting queue is full; UNAVAILABLE after Shutdown.
   absl::StatusOr<RequestId> Submit(GenerationRequest request, EventCallback callback);
 
   // Ends a request at the next step with `reason` (kCancelled, or kDeadline when the caller knows
   // the request's deadline passed, e.g. gRPC cancelled the call for it). Unknown or finished ids
   // are ignored.
   void Cancel(RequestId id, FinishReason reason = FinishReason::kCancelled);
+
+  // Ends every request in flight (waiting or running) at the next step with kCancelled and
+  // `why` as its event's error, so each still gets its final event (usage, timings). The server's
+  // drain calls it when the grace has passed.
+  void CancelAll(absl::Status why);
 
   // Stops admitting (Submit gives UNAVAILABLE); running and waiting requests continue.
   void StopAccepting();
@@ -84,7 +93,8 @@ class Engine {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
 
   // Test-only: make every engine step take at least this long (a stalled engine for watchdog and
-  // deadline tests). Zero restores normal operation.
+  // deadline tests). Zero restores normal operation. Unused, it costs one relaxed atomic load per
+  // step.
   void SetStepDelayForTesting(absl::Duration delay);
 
  private:
@@ -102,9 +112,18 @@ class Engine {
   void Finish(Sequence& seq, FinishReason reason, absl::Status error = absl::OkStatus(),
               GenerationEvent* last = nullptr);
   void HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl::Time now);
+  // A token (or, for a beam group, a search step) was produced at `now`: the first-token and
+  // inter-token bookkeeping and the observer's OnToken.
+  void RecordTokenTime(Sequence& seq, absl::Time now);
+  bool IsEos(int32_t token) const;
+  // How a request that produced eos after `generated` tokens ends: kEos, or kLength when the model
+  // forced that eos as the last token the length allows.
+  FinishReason EosFinishReason(const Sequence& seq, int64_t generated) const;
+  // Submit's checks: ValidateGenerationRequest, then tokenizing a text prompt into
+  // request.prompt_tokens and the checks that need the model and the KV cache.
   absl::Status ValidateAndTokenize(GenerationRequest& request) const;
-  // Beam requests (engine_beams.cc): the search options of a validated request; INVALID_ARGUMENT
-  // for settings beam search cannot honour.
+  // Beam requests (engine_beams.cc): the search options of a validated request (INTERNAL if they
+  // are inconsistent, which validation rules out).
   absl::StatusOr<BeamSearchOptions> BeamOptionsFor(const GenerationRequest& request,
                                                    int32_t max_new_tokens) const;
   // Sets up seq.beam and its scheduler entry (all blocks reserved at admission).
@@ -118,7 +137,7 @@ class Engine {
   // sampling.
   void ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const;
   int64_t BlocksFor(int64_t positions) const {
-    return (positions + options_.block_size - 1) / options_.block_size;
+    return KvCache::BlocksFor(positions, options_.block_size);
   }
 
   const EngineOptions options_;
@@ -128,6 +147,7 @@ class Engine {
   std::unique_ptr<KvCache> cache_;
   const std::vector<int32_t> eos_ids_;
   ModelInfo info_;
+  RequestLimits limits_;  // from info_ and options_
 
   // Loop-thread state.
   BlockAllocator allocator_;
@@ -140,14 +160,16 @@ class Engine {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Sequence>> inbox_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<RequestId, FinishReason>> cancels_ ABSL_GUARDED_BY(mu_);
-  int64_t queued_ ABSL_GUARDED_BY(mu_) = 0;      // submitted, not yet finished
+  // Set by CancelAll: every request in flight ends with kCancelled and this error.
+  std::optional<absl::Status> cancel_all_ ABSL_GUARDED_BY(mu_);
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;   // submitted, not yet finished
   int64_t unadmitted_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, never scheduled yet
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
   RequestId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   Random seed_source_ ABSL_GUARDED_BY(mu_);
   EngineSnapshot snapshot_ ABSL_GUARDED_BY(mu_);
-  absl::Duration step_delay_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> step_delay_ns_{0};  // SetStepDelayForTesting
 
   std::thread thread_;
 };

@@ -7,22 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/engine/engine.h"
 #include "core/engine/logits_processors.h"
-#include "core/util/status_macros.h"
 
 namespace ember {
 namespace {
-
-// The sampling field a beam request sets but beam search cannot honour, or nullptr.
-const char* SamplingFieldSet(const SamplingParams& s) {
-  if (s.top_k != 0) return "top_k";
-  if (s.top_p != 1.0f) return "top_p";
-  if (s.min_p != 0.0f) return "min_p";
-  if (s.repetition_penalty != 1.0f) return "repetition_penalty";
-  if (s.presence_penalty != 0.0f) return "presence_penalty";
-  if (s.frequency_penalty != 0.0f) return "frequency_penalty";
-  if (s.logprobs || s.top_logprobs > 0) return "logprobs";
-  return nullptr;
-}
 
 absl::Span<const int32_t> BeamTable(const Sequence& seq, int64_t beam) {
   return absl::MakeConstSpan(seq.entry.block_table)
@@ -34,29 +21,16 @@ absl::Span<const int32_t> BeamTable(const Sequence& seq, int64_t beam) {
 
 absl::StatusOr<BeamSearchOptions> Engine::BeamOptionsFor(const GenerationRequest& request,
                                                          int32_t max_new_tokens) const {
+  // ValidateGenerationRequest has refused what beam search cannot honour (sampling, stop strings,
+  // ignore_eos, logprobs, no_repeat_ngram_size without an encoder-decoder).
   const BeamParams& beam = request.beam;
-  const std::string prefix = absl::StrCat("beam search (num_beams ", beam.num_beams, ")");
-  if (const char* field = SamplingFieldSet(request.sampling)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, " is deterministic: sampling parameter ", field, " cannot be used"));
-  }
-  if (!request.stop.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(prefix, " does not apply stop strings"));
-  }
-  if (request.ignore_eos) {
-    return absl::InvalidArgumentError(absl::StrCat(prefix, " cannot ignore eos"));
-  }
   const auto& ed = model_->config().encoder_decoder;
-  if (!ed.has_value() && beam.no_repeat_ngram_size > 0) {
-    return absl::InvalidArgumentError(
-        "no_repeat_ngram_size is supported for encoder-decoder models only");
-  }
   BeamSearchOptions options;
   options.num_beams = beam.num_beams;
   options.length_penalty = beam.length_penalty;
   options.early_stopping = beam.early_stopping;
   options.no_repeat_ngram_size = beam.no_repeat_ngram_size;
-  options.num_return_sequences = beam.num_return_sequences;
+  options.num_return_sequences = std::max(beam.num_return_sequences, 1);  // 0 means 1
   options.eos_ids = eos_ids_;
   const int64_t prompt = ed.has_value() ? 1 : static_cast<int64_t>(request.prompt_tokens.size());
   options.max_new_tokens =
@@ -66,7 +40,10 @@ absl::StatusOr<BeamSearchOptions> Engine::BeamOptionsFor(const GenerationRequest
     options.forced_eos = ed->forced_eos_token_id;
     options.decoder_start = ed->decoder_start_token_id;
   }
-  RETURN_IF_ERROR(ValidateBeamSearchOptions(options, model_->config().vocab_size));
+  // Only a bug (or a model config the loader let through) can make these inconsistent.
+  if (absl::Status s = ValidateBeamSearchOptions(options, model_->config().vocab_size); !s.ok()) {
+    return absl::InternalError(absl::StrCat("beam search options: ", s.message()));
+  }
   return options;
 }
 
@@ -108,15 +85,7 @@ void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits
   BeamGroup& group = *seq.beam;
   const int32_t old_live = group.search.num_live();
   const std::vector<int32_t> parents = group.search.Step(logits, model_->config().vocab_size);
-  const bool first = !seq.first_token.has_value();
-  if (options_.observer != nullptr) {
-    options_.observer->OnToken(first, now - (first ? seq.submitted : seq.last_token));
-  }
-  if (first) {
-    seq.first_token = now;
-    seq.state = SequenceState::kDecode;
-  }
-  seq.last_token = now;
+  RecordTokenTime(seq, now);
   if (group.search.done()) {
     std::vector<BeamHypothesis> results = group.search.Results();
     GenerationEvent event;
@@ -134,14 +103,8 @@ void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits
       const Hypothesis& best = event.hypotheses.front();
       event.tokens = best.tokens;
       event.text = best.text;
-      // As for greedy requests, an eos forced as the last token the length allows reports the
-      // length limit.
-      const auto& ed = model_->config().encoder_decoder;
-      const bool forced = ed.has_value() && ed->forced_eos_token_id.has_value() &&
-                          static_cast<int64_t>(best.tokens.size()) >= seq.max_new_tokens;
-      if (!forced && !best.tokens.empty() &&
-          std::find(eos_ids_.begin(), eos_ids_.end(), best.tokens.back()) != eos_ids_.end()) {
-        reason = FinishReason::kEos;
+      if (!best.tokens.empty() && IsEos(best.tokens.back())) {
+        reason = EosFinishReason(seq, static_cast<int64_t>(best.tokens.size()));
       }
       seq.tokens.insert(seq.tokens.end(), best.tokens.begin(), best.tokens.end());
     }

@@ -1,6 +1,6 @@
 // How the engine reports what it does, as plain numbers. server/ turns these into Prometheus
-// metrics; core/ knows nothing of Prometheus. Methods are called on the engine loop thread and
-// must return quickly.
+// metrics; core/ knows nothing of Prometheus. Methods are called on the engine loop thread, except
+// OnRequestRejected (the submitting thread), and must return quickly.
 #ifndef EMBER_CORE_ENGINE_ENGINE_OBSERVER_H_
 #define EMBER_CORE_ENGINE_ENGINE_OBSERVER_H_
 
@@ -35,6 +35,9 @@ class EngineObserver {
   // (or since submission for the first, which is then also its time to first token).
   virtual void OnToken(bool first, absl::Duration since_previous) = 0;
   virtual void OnRequestFinished(FinishReason reason, const RequestTimings& timings) = 0;
+  // Submit refused a request because the waiting queue was full (its finish reason is kRejected;
+  // it never reaches OnRequestFinished). Called on the submitting thread.
+  virtual void OnRequestRejected() = 0;
 };
 
 }  // namespace ember

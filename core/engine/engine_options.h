@@ -18,7 +18,9 @@ struct EngineOptions {
   std::string model_dir;
   // Weight and matmul type, F32 or BF16. nullopt: BF16 when the CPU has native bf16, else F32.
   std::optional<DType> compute;
-  // Intra-op threads for the model. 0 or negative: all online cores.
+  // Intra-op threads for the model. 0 or negative: OMP_NUM_THREADS when set, else the CPUs the
+  // process may use (its affinity mask), capped by a cgroup v2 CPU limit (DefaultIntraOpThreads
+  // in core/kernels/threads.h).
   int threads = 0;
   // Tokens per forward step (decodes + prefill chunks): bounds step latency for running streams.
   int64_t max_tokens_per_step = 512;
@@ -37,6 +39,9 @@ struct EngineOptions {
   int32_t default_max_new_tokens = 256;
   // Largest max_new_tokens a request may ask for.
   int32_t max_new_tokens_limit = 4096;
+  // Stop strings per request at most, and the byte length of each (RequestLimits).
+  int max_stop_strings = 16;
+  int max_stop_string_bytes = 256;
   // Seed of the generator that draws seeds for requests without one.
   uint64_t seed = 0x5eed;
   // Time source for deadlines and timings; nullptr: the real clock. Not owned.

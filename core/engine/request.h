@@ -19,22 +19,26 @@ namespace ember {
 
 using RequestId = uint64_t;
 
-// Beam search settings (transformers' generate(num_beams=...); docs/MARIAN.md). num_beams 1 turns
-// it off: the request samples (or decodes greedily) as `sampling` says.
+// Beam search settings (transformers' generate(num_beams=...); docs/MARIAN.md). num_beams 0 or 1
+// turns it off: the request samples (or decodes greedily) as `sampling` says. The ranges, as in the
+// API's BeamSearch message, are checked by ValidateGenerationRequest (request_validation.h).
 struct BeamParams {
-  int32_t num_beams = 1;  // [1, kMaxNumBeams]
+  int32_t num_beams = 1;  // [0, kMaxNumBeams]
   // Hypothesis scores are sum_logprob / length^length_penalty (length counts the eos).
   double length_penalty = 1.0;
   EarlyStopping early_stopping = EarlyStopping::kHeuristic;
   int32_t no_repeat_ngram_size = 0;  // 0 = off
-  int32_t num_return_sequences = 1;  // the n-best list's length, [1, num_beams]
+  int32_t num_return_sequences = 1;  // the n-best list's length, [0, num_beams]; 0 means 1
 };
 
+// A request as Engine::Submit takes it. Each field has a counterpart in the API (generation.proto's
+// GenerateRequest), whose path ValidateGenerationRequest names when it refuses the field.
 struct GenerationRequest {
-  // The caller's id for logs and events (e.g. the server's request id). Free-form.
+  // The caller's id for logs and events (the API's request_id): up to 128 printable ASCII
+  // characters.
   std::string client_id;
-  // The prompt as text (tokenized with add_special_tokens, so a BOS is added when the tokenizer
-  // says so), or as token ids when `prompt_tokens` is non-empty (then `prompt` is ignored).
+  // The prompt, exactly one of: as text (tokenized with add_special_tokens, so a BOS is added when
+  // the tokenizer says so), or as token ids (the API's prompt_token_ids).
   std::string prompt;
   std::vector<int32_t> prompt_tokens;
   SamplingParams sampling;
@@ -51,7 +55,8 @@ struct GenerationRequest {
   std::optional<absl::Time> deadline;
   // Beam search instead of sampling when beam.num_beams > 1. Such a request gets one event, the
   // final one, carrying the best hypothesis as tokens/text and the n-best list as hypotheses.
-  // Sampling parameters other than the seed are refused with it; stop strings are not applied.
+  // Sampling parameters other than the seed (temperature must be 0), stop strings, ignore_eos and
+  // logprobs are refused with it.
   BeamParams beam;
 };
 
@@ -60,9 +65,9 @@ enum class FinishReason {
   kEos,           // produced an end-of-sequence token
   kStopSequence,  // the text matched a stop string
   kLength,        // max_new_tokens or the model's context reached
-  kCancelled,     // Cancel() or engine shutdown
+  kCancelled,     // Cancel(), CancelAll() (the server's drain) or engine shutdown
   kDeadline,      // the deadline passed
-  kRejected,      // never admitted (e.g. the prompt cannot fit in the KV cache at all)
+  kRejected,      // refused at admission: the waiting queue was full (EngineObserver counts it)
   kError,         // the forward pass or sampling failed; see GenerationEvent::error
 };
 
@@ -99,7 +104,7 @@ struct GenerationEvent {
   std::vector<SampledToken> logprobs;
   bool finished = false;
   FinishReason finish_reason = FinishReason::kNone;
-  absl::Status error;      // set when finish_reason is kError or kRejected
+  absl::Status error;      // kError: what failed; kCancelled by CancelAll: why
   RequestTimings timings;  // final event only
   // Final event of a beam search only: the n-best list, best first (hypotheses[0] is also in
   // tokens / text).

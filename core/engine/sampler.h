@@ -31,7 +31,8 @@ struct SampledToken {
 
 class Sampler {
  public:
-  // `params` must have passed ValidateSamplingParams. `seed` is params.seed or one the engine drew.
+  // `params` must have passed ValidateSamplingParams (request_validation.h). `seed` is params.seed
+  // or one the engine drew.
   // `prompt` feeds the repetition penalty.
   Sampler(const SamplingParams& params, uint64_t seed, absl::Span<const int32_t> prompt);
 

@@ -1,5 +1,5 @@
-// Per-request decoding parameters. Plain data: validation is ValidateSamplingParams, the math is in
-// sampler.cc.
+// Per-request decoding parameters. Plain data: the ranges below are checked by
+// ValidateSamplingParams (request_validation.h), the math is in sampler.cc.
 #ifndef EMBER_CORE_ENGINE_SAMPLING_PARAMS_H_
 #define EMBER_CORE_ENGINE_SAMPLING_PARAMS_H_
 
@@ -7,8 +7,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "absl/status/status.h"
 
 namespace ember {
 
@@ -39,10 +37,6 @@ struct SamplingParams {
   // Also return this many most likely alternatives per position (0 = none). Range [0, 20].
   int32_t top_logprobs = 0;
 };
-
-// Checks every field's range. INVALID_ARGUMENT naming the field ("temperature must be in [0, 100],
-// got -1").
-absl::Status ValidateSamplingParams(const SamplingParams& params);
 
 }  // namespace ember
 

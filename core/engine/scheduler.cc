@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/kv_cache.h"
 
 namespace ember {
 
@@ -51,7 +52,7 @@ absl::Status Scheduler::Remove(SchedulerEntry* entry) {
 }
 
 int64_t Scheduler::BlocksFor(int64_t tokens) const {
-  return (tokens + options_.block_size - 1) / options_.block_size;
+  return KvCache::BlocksFor(tokens, options_.block_size);
 }
 
 int64_t Scheduler::BlocksToAdmit(const SchedulerEntry* e) const {
@@ -77,16 +78,20 @@ void Scheduler::FreeBlocks(SchedulerEntry* entry) {
   entry->num_computed = 0;
 }
 
+void Scheduler::Preempt(SchedulerEntry* victim) {
+  FreeBlocks(victim);
+  victim->running = false;
+  ++victim->preemptions;
+  ++preemptions_;
+  running_.erase(std::find(running_.begin(), running_.end(), victim));
+  waiting_.push_front(victim);  // recomputed first when room returns
+}
+
 bool Scheduler::PreemptOne(const SchedulerEntry* keep) {
   for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
     SchedulerEntry* victim = *it;
     if (victim == keep || victim->reserved_tokens > 0) continue;
-    FreeBlocks(victim);
-    victim->running = false;
-    ++victim->preemptions;
-    ++preemptions_;
-    running_.erase(std::next(it).base());
-    waiting_.push_front(victim);  // recomputed first when room returns
+    Preempt(victim);
     return true;
   }
   return false;
@@ -108,12 +113,7 @@ std::vector<StepItem> Scheduler::Schedule() {
     }
     if (static_cast<int64_t>(e->block_table.size()) < BlocksFor(e->num_tokens)) {
       // Alone and still no room: the pool is smaller than this sequence needs; it waits.
-      FreeBlocks(e);
-      running_.erase(std::remove(running_.begin(), running_.end(), e), running_.end());
-      e->running = false;
-      ++e->preemptions;
-      ++preemptions_;
-      waiting_.push_front(e);
+      Preempt(e);
       continue;
     }
     items.push_back({e, e->num_computed, 1, true});

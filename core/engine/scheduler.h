@@ -89,6 +89,8 @@ class Scheduler {
   // Records that the step's tokens are now in the cache.
   static void Commit(const std::vector<StepItem>& items);
 
+  // Immutable after construction: safe to read from any thread.
+  const SchedulerOptions& options() const { return options_; }
   size_t num_waiting() const { return waiting_.size(); }
   size_t num_running() const { return running_.size(); }
   const std::deque<SchedulerEntry*>& waiting() const { return waiting_; }
@@ -104,6 +106,8 @@ class Scheduler {
   void FreeBlocks(SchedulerEntry* entry);
   // Preempts the most recently admitted running entry other than `keep`; false when none.
   bool PreemptOne(const SchedulerEntry* keep);
+  // Frees `victim`'s blocks and moves it from running to the front of the waiting queue.
+  void Preempt(SchedulerEntry* victim);
 
   SchedulerOptions options_;
   BlockAllocator* allocator_;

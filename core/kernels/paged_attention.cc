@@ -1,7 +1,6 @@
 #include "core/kernels/paged_attention.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -20,10 +19,6 @@ namespace {
 // Element offset of (block, kv_head, slot, 0).
 inline int64_t CacheOffset(const KvLayerView& c, int64_t block, int64_t kv_head, int64_t slot) {
   return ((block * c.num_kv_heads + kv_head) * c.block_size + slot) * c.head_dim;
-}
-
-inline float Bf16ToFloat(uint16_t x) {
-  return std::bit_cast<float>(static_cast<uint32_t>(x) << 16);
 }
 
 // The kernels below work on one cache block's slab of one kv head, [block_size, head_dim]

@@ -42,10 +42,8 @@ absl::StatusOr<WeightPlan> PlanGpt2Weights(const ModelConfig& config, const Chec
   RETURN_IF_ERROR(copy(prefix + "wte.weight", {v, h}, compute, &weights.token_embedding));
   RETURN_IF_ERROR(copy(prefix + "wpe.weight", {config.max_position_embeddings, h}, DType::kF32,
                        reinterpret_cast<const void**>(&weights.position_embedding)));
-  RETURN_IF_ERROR(ExpectLastLayer(checkpoint,
-                                  absl::StrCat(prefix, "h.", config.num_layers - 1, ".ln_1.weight"),
-                                  "n_layer", config.num_layers));
-  weights.layers.resize(static_cast<size_t>(config.num_layers));
+  RETURN_IF_ERROR(SizeLayers(checkpoint, prefix + "h.", ".ln_1.weight", "n_layer",
+                             config.num_layers, weights.layers));
   for (int64_t i = 0; i < config.num_layers; ++i) {
     DecoderLayerWeights& layer = weights.layers[static_cast<size_t>(i)];
     const std::string base = absl::StrCat(prefix, "h.", i);

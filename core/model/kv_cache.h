@@ -18,6 +18,12 @@ namespace ember {
 
 class KvCache {
  public:
+  // Blocks of `block_size` positions that `positions` positions occupy (the one rounding rule of
+  // the paged cache, for the models, the scheduler and the engine's admission checks).
+  static int64_t BlocksFor(int64_t positions, int64_t block_size) {
+    return (positions + block_size - 1) / block_size;
+  }
+
   // Bytes one block takes across all layers (K and V).
   static int64_t BytesPerBlock(const ModelConfig& config, int64_t block_size, DType dtype);
 

@@ -52,10 +52,8 @@ absl::StatusOr<WeightPlan> PlanLlamaWeights(const ModelConfig& config, const Che
   ASSIGN_OR_RETURN(TensorView embed, tensor("model.embed_tokens.weight", {v, h}));
   weights.embedding_dtype = compute;
   plan.copies.push_back({embed, compute, &weights.token_embedding});
-  RETURN_IF_ERROR(ExpectLastLayer(
-      checkpoint, absl::StrCat("model.layers.", config.num_layers - 1, ".input_layernorm.weight"),
-      "num_hidden_layers", config.num_layers));
-  weights.layers.resize(static_cast<size_t>(config.num_layers));
+  RETURN_IF_ERROR(SizeLayers(checkpoint, "model.layers.", ".input_layernorm.weight",
+                             "num_hidden_layers", config.num_layers, weights.layers));
   for (int64_t i = 0; i < config.num_layers; ++i) {
     DecoderLayerWeights& layer = weights.layers[static_cast<size_t>(i)];
     const std::string base = absl::StrCat("model.layers.", i);

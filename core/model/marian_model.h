@@ -18,51 +18,56 @@
 #include "absl/types/span.h"
 #include "core/kernels/paged_attention.h"
 #include "core/model/marian_weights.h"
-#include "core/model/model.h"
+#include "core/model/model_base.h"
 #include "core/tensor/aligned_buffer.h"
 
 namespace ember {
 
-class MarianModel : public Model {
+class MarianModel : public ModelBase {
  public:
   // Reads config.json (model_type marian) and the safetensors checkpoint of `model_dir` and packs
   // the weights. Errors name the file and the tensor or field.
   static absl::StatusOr<std::unique_ptr<MarianModel>> Load(const std::string& model_dir,
                                                            const ModelOptions& options);
 
-  // Model::Forward. Every step needs a non-empty `source` of at most max_source_tokens() ids and
-  // a cross_block_table covering it; steps with past == 0 encode their source first (all of them
-  // in one encoder batch). INVALID_ARGUMENT names the step and what is wrong.
+  // Every step also needs a non-empty `source` of at most max_source_tokens() ids and a
+  // cross_block_table covering it; steps with past == 0 encode their source first (all of them in
+  // one encoder batch). INVALID_ARGUMENT names the step and what is wrong.
   absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
                        ForwardProfile* profile = nullptr) override;
+  int64_t max_source_tokens() const override { return max_context_; }
   // Prepares the decoder's projections for steps of up to `max_rows` tokens and the encoder's
   // (and the cross key/value projection's) for up to max(max_rows, max_source_tokens()) rows.
   absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows) override;
   int64_t primitives_created() const override;
-
-  const ModelConfig& config() const override { return config_; }
-  DType compute() const override { return weights_.compute; }
-  int64_t max_context() const override { return max_context_; }
   size_t weight_bytes() const override { return weights_.arena.used(); }
-  int64_t max_source_tokens() const override { return max_context_; }
 
  private:
-  MarianModel(ModelConfig config, MarianWeights weights, int64_t max_context);
+  MarianModel(const ModelConfig& config, MarianWeights weights, int64_t max_context);
 
+  // The projections run on the encoder batch's rows (every encoder layer's, and each decoder
+  // layer's cross k|v over the encoder output), and those run on a decoder step's rows.
+  std::vector<Projection> EncoderProjections() const;
+  std::vector<Projection> DecoderProjections() const;
   absl::Status Validate(absl::Span<const SequenceStep> steps, const KvCache& cache) const;
-  // Grows the scratch buffers to `rows` rows (zeroed, so padding rows hold finite values).
-  void Reserve(int64_t rows);
-  // x[i] = embedding[tokens[i]] * embed_scale + sinusoid[positions[i]] for `rows` rows, and zeroes
-  // rows [rows, padded) so the row-class padding never accumulates across layers.
-  void Embed(const void* table, const int32_t* tokens, const int32_t* positions, int64_t rows,
-             int64_t padded);
+  // x[i] = embedding[tokens[i]] * embed_scale + sinusoid[positions[i]] for the first `rows` rows
+  // laid out in scratch(), and zeroes rows [rows, padded) so the row-class padding never
+  // accumulates across layers.
+  void Embed(const void* table, int64_t rows, int64_t padded);
   // A sub-layer's input in the compute type: LN(x) for pre-LN blocks, x itself for post-LN.
-  const void* SublayerInput(const NormWeights& norm, int64_t rows);
+  // Timed as ForwardOp::kNorm, like SublayerOutput.
+  const void* SublayerInput(const NormWeights& norm, int64_t rows, ForwardProfile* profile);
   // After the sub-layer added its output into x: x = LN(x) for post-LN blocks.
-  void SublayerOutput(const NormWeights& norm, int64_t rows);
+  void SublayerOutput(const NormWeights& norm, int64_t rows, ForwardProfile* profile);
+  // An attention sub-layer over `kv`. `project` gives q|k|v (self-attention: the new keys and
+  // values are stored first) or q alone (cross-attention: Encode stored them); `out` is added into
+  // x.
+  absl::Status Attend(onednn::Linear& project, onednn::Linear& out, const NormWeights& norm,
+                      absl::Span<const AttentionSequence> sequences, const KvLayerView& kv,
+                      int64_t rows, int64_t padded, ForwardProfile* profile);
   // The feed-forward sub-layer (fc1 with the activation fused, fc2 accumulated into x).
   absl::Status FeedForward(onednn::Linear& fc1, onednn::Linear& fc2, const NormWeights& norm,
-                           int64_t rows, int64_t padded, int64_t ffn_dim);
+                           int64_t rows, int64_t padded, int64_t ffn_dim, ForwardProfile* profile);
   // Runs the encoder over the sources of the steps with past == 0 and writes each decoder
   // layer's cross-attention keys and values into their cross blocks.
   absl::Status Encode(absl::Span<const SequenceStep> steps, KvCache& cache,
@@ -70,25 +75,13 @@ class MarianModel : public Model {
   absl::Status Decode(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
                       ForwardProfile* profile);
 
-  const ModelConfig config_;
   const EncoderDecoderConfig& seq2seq_;  // *config_.encoder_decoder
   MarianWeights weights_;
-  const int64_t max_context_;
   const float embed_scale_;
   std::vector<float> sinusoids_;  // [max_context, hidden] f32
-
-  // Run scratch, sized to the largest step (or encoder batch) seen. Shapes in rows:
-  int64_t reserved_rows_ = 0;
-  std::vector<int32_t> tokens_;     // [rows]
-  std::vector<int32_t> positions_;  // [rows]
-  AlignedBuffer residual_;          // [rows, hidden] f32: x
-  AlignedBuffer normed_;            // [rows, hidden] compute: sub-layer input, encoder output
-  AlignedBuffer projected_;         // [rows, 3 * hidden] f32: q|k|v, cross q, cross k|v
-  AlignedBuffer attention_;         // [rows, hidden] compute
-  AlignedBuffer mlp_;               // [rows, max ffn] f32
-  AlignedBuffer activated_;         // [rows, max ffn] compute
-  AlignedBuffer encoder_kv_;        // encoder self-attention K and V pools, see Encode
-  AlignedBuffer lm_scratch_;        // [RowClass(logit rows), vocab] f32, when padded
+  // The encoder's self-attention K and V pools, [2, blocks, encoder heads, block_size, head_dim]
+  // compute: see Encode.
+  AlignedBuffer encoder_kv_;
 };
 
 }  // namespace ember

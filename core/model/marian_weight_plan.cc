@@ -105,13 +105,10 @@ absl::StatusOr<WeightPlan> PlanMarianWeights(const ModelConfig& config,
     p.plan().copies.push_back({decoder_embed, compute, &weights.decoder_embedding});
   }
 
-  RETURN_IF_ERROR(ExpectLastLayer(
-      checkpoint, absl::StrCat("model.encoder.layers.", ed.encoder_layers - 1, ".fc1.weight"),
-      "encoder_layers", ed.encoder_layers));
-  RETURN_IF_ERROR(ExpectLastLayer(
-      checkpoint, absl::StrCat("model.decoder.layers.", config.num_layers - 1, ".fc1.weight"),
-      "decoder_layers", config.num_layers));
-  weights.encoder_layers.resize(static_cast<size_t>(ed.encoder_layers));
+  RETURN_IF_ERROR(SizeLayers(checkpoint, "model.encoder.layers.", ".fc1.weight", "encoder_layers",
+                             ed.encoder_layers, weights.encoder_layers));
+  RETURN_IF_ERROR(SizeLayers(checkpoint, "model.decoder.layers.", ".fc1.weight", "decoder_layers",
+                             config.num_layers, weights.decoder_layers));
   for (int64_t i = 0; i < ed.encoder_layers; ++i) {
     MarianEncoderLayerWeights& layer = weights.encoder_layers[static_cast<size_t>(i)];
     const std::string base = absl::StrCat("model.encoder.layers.", i, ".");
@@ -124,7 +121,6 @@ absl::StatusOr<WeightPlan> PlanMarianWeights(const ModelConfig& config,
     RETURN_IF_ERROR(p.Linear({base + "fc2"}, e, ed.encoder_ffn_dim, none, &layer.fc2));
     RETURN_IF_ERROR(p.Norm(base + "final_layer_norm", layer.mlp_norm));
   }
-  weights.decoder_layers.resize(static_cast<size_t>(config.num_layers));
   for (int64_t i = 0; i < config.num_layers; ++i) {
     MarianDecoderLayerWeights& layer = weights.decoder_layers[static_cast<size_t>(i)];
     const std::string base = absl::StrCat("model.decoder.layers.", i, ".");

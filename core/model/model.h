@@ -1,7 +1,9 @@
 // What the engine runs: a Transformer that takes one forward step over a batch mixing prefilling
-// and decoding sequences, on the paged KV cache. Two families implement it: decoder-only models
-// (DecoderModel: GPT-2, the Llama family) and encoder-decoder models (MarianModel), whose steps
-// also carry the source sentence and the blocks holding its cross-attention keys and values.
+// and decoding sequences, on the paged KV cache. Two families implement it, on a common base
+// (ModelBase, model_base.h): decoder-only models (DecoderModel: GPT-2, the Llama family) and
+// encoder-decoder models (MarianModel), whose steps also carry the source sentence and the blocks
+// holding its cross-attention keys and values. The comments here hold for both; each subclass
+// says only what it adds.
 #ifndef EMBER_CORE_MODEL_MODEL_H_
 #define EMBER_CORE_MODEL_MODEL_H_
 
@@ -47,14 +49,18 @@ class Model {
 
   // Runs one step. New keys/values are written to `cache` at each sequence's positions; for every
   // step with want_logits, in order, one row of config().vocab_size f32 logits is written to
-  // `logits`. INVALID_ARGUMENT for a token id outside the vocabulary or positions past
-  // max_context(). Not thread-safe: the engine loop is its only caller. `profile`, when given,
-  // receives each kernel call's time (forward_profile.h).
+  // `logits`. Token ids must be inside the vocabulary (the engine validates requests): one outside
+  // is INTERNAL, never read. INVALID_ARGUMENT for positions past max_context(). Not thread-safe:
+  // the engine loop is its only caller. `profile`, when given, receives each kernel call's time
+  // (forward_profile.h); the engine passes none.
   virtual absl::Status Forward(absl::Span<const SequenceStep> steps, KvCache& cache, float* logits,
                                ForwardProfile* profile = nullptr) = 0;
 
   // Creates every matmul primitive that steps of up to `max_rows` tokens, with up to
-  // `max_logit_rows` rows wanting logits, will use, so Forward never JIT-compiles one.
+  // `max_logit_rows` rows wanting logits, will use, and the scratch for them, so Forward never
+  // creates one (each is a JIT compile of a few milliseconds). Forward pads its activations to the
+  // row classes of onednn::Linear::RowClass. The engine calls this once, before serving;
+  // INVALID_ARGUMENT unless 0 < max_logit_rows <= max_rows.
   virtual absl::Status PrepareShapes(int64_t max_rows, int64_t max_logit_rows) = 0;
   // Matmul primitives created so far, over every projection (tests: none appear after Prepare).
   virtual int64_t primitives_created() const = 0;

@@ -2,11 +2,11 @@
 //
 // ModelConfig is configuration only: no weights (see the safetensors reader) and no run state (KV
 // cache, batch). Parsing follows the semantics of the `transformers` config classes (GPT2Config,
-// LlamaConfig, MistralConfig, Qwen2Config): absent optional keys take those classes' defaults, and
-// derived values (head_dim, intermediate_size, which projections carry a bias) are resolved here so
-// that no other module has to know per-architecture key names. Keys ember does not know are
-// ignored (real configs carry many: initializer_range, use_cache, *_pdrop, ...); known keys with a
-// value ember cannot honour are errors, never silently ignored.
+// LlamaConfig, MistralConfig, Qwen2Config, MarianConfig): absent optional keys take those classes'
+// defaults, and derived values (head_dim, intermediate_size, which projections carry a bias) are
+// resolved here so that no other module has to know per-architecture key names. Keys ember does
+// not know are ignored (real configs carry many: initializer_range, use_cache, *_pdrop, ...); known
+// keys with a value ember cannot honour are errors, never silently ignored.
 #ifndef EMBER_CORE_MODEL_MODEL_CONFIG_H_
 #define EMBER_CORE_MODEL_MODEL_CONFIG_H_
 
@@ -85,7 +85,7 @@ struct EncoderDecoderConfig {
 
 struct ModelConfig {
   Architecture architecture = Architecture::kLlama;
-  // config.json's `model_type` as written: "gpt2", "llama", "mistral" or "qwen2".
+  // config.json's `model_type` as written: "gpt2", "llama", "mistral", "qwen2" or "marian".
   std::string model_type;
 
   // Rows of the token embedding (and of the LM head). May exceed the tokenizer's size: checkpoints
@@ -155,7 +155,7 @@ struct ModelConfig {
   std::optional<EncoderDecoderConfig> encoder_decoder;
 };
 
-// The spelling used in messages and logs: "gpt2", "llama".
+// The spelling used in messages and logs: "gpt2", "llama", "marian".
 absl::string_view ArchitectureName(Architecture architecture);
 // "gelu_tanh", "gelu", "silu", "relu".
 absl::string_view ActivationName(Activation activation);

@@ -17,11 +17,6 @@
 
 namespace ember {
 
-// Byte offset of the first byte of `text` that does not belong to a well-formed UTF-8 sequence
-// (overlong encodings, surrogates and code points above U+10FFFF are ill-formed), or
-// absl::string_view::npos when all of `text` is well-formed.
-size_t FindInvalidUtf8(absl::string_view text);
-
 // Parses `text` as one JSON value (RFC 8259; no comments, nothing but whitespace after the value).
 // INVALID_ARGUMENT, with a message starting "<file_name>: ", when the text is not valid UTF-8
 // (names the byte offset), is not valid JSON (names the byte offset and what was expected; a NUL

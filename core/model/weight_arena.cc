@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/tensor/aligned_buffer.h"
 
 namespace ember {
 namespace {
@@ -58,7 +59,7 @@ absl::StatusOr<WeightArena> WeightArena::Create(size_t bytes) {
 }
 
 void* WeightArena::Allocate(size_t bytes) {
-  const size_t rounded = (bytes + 63) / 64 * 64;
+  const size_t rounded = RoundUp64(bytes);
   if (used_ + rounded > capacity_) return nullptr;
   void* p = base_ + used_;
   used_ += rounded;

@@ -20,23 +20,12 @@
 namespace ember {
 namespace {
 
-size_t RoundUp64(size_t n) { return (n + 63) / 64 * 64; }
-
-// Appends `view`'s values as f32 (views may be unaligned: read through memcpy).
+// Appends `view`'s values as f32.
 void AppendF32(const TensorView& view, std::vector<float>& out) {
   const size_t count = static_cast<size_t>(view.NumElements());
   const size_t start = out.size();
   out.resize(start + count);
-  const auto* bytes = static_cast<const unsigned char*>(view.data);
-  if (view.dtype == DType::kF32) {
-    std::memcpy(out.data() + start, bytes, count * sizeof(float));
-    return;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    uint16_t h;
-    std::memcpy(&h, bytes + 2 * i, sizeof(h));
-    out[start + i] = view.dtype == DType::kBF16 ? Bf16ToFloat(h) : HalfToFloat(h);
-  }
+  WidenToF32(view.data, view.dtype, count, out.data() + start);
 }
 
 // Drops the whole pages inside `view` from the process (see WeightPlan::release_source_pages).
@@ -106,16 +95,18 @@ bool IsKnownBuffer(absl::string_view name) {
 
 }  // namespace
 
-absl::Status LoadPlannedWeights(const Checkpoint& checkpoint, const std::vector<std::string>& used,
-                                WeightPlan& plan, WeightArena& arena) {
-  WarnAboutUnusedTensors(checkpoint, used);
-  for (const auto& file : checkpoint.files()) {
+absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner, WeightArena& arena) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::Open(model_dir));
+  std::vector<std::string> used;
+  ASSIGN_OR_RETURN(WeightPlan plan, planner(*checkpoint, used));
+  WarnAboutUnusedTensors(*checkpoint, used);
+  for (const auto& file : checkpoint->files()) {
     (void)file->Advise(SafetensorsFile::Access::kSequential);
   }
   plan.release_source_pages = true;  // every view points into the checkpoint's mappings
   RETURN_IF_ERROR(ExecuteWeightPlan(plan, arena));
-  WarnAboutNonFiniteWeights(checkpoint, plan.non_finite);
-  return absl::OkStatus();
+  WarnAboutNonFiniteWeights(*checkpoint, plan.non_finite);
+  return absl::OkStatus();  // the checkpoint is unmapped here
 }
 
 onednn::LinearActivation ToLinearActivation(Activation a) {

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "core/kernels/onednn/linear.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoder_weights.h"
@@ -71,6 +73,18 @@ absl::StatusOr<TensorView> ExpectTensor(const Checkpoint& checkpoint, const std:
 absl::Status ExpectLastLayer(const Checkpoint& checkpoint, const std::string& name,
                              absl::string_view layers_field, int64_t num_layers);
 
+// ExpectLastLayer for the tensor "<prefix><num_layers - 1><suffix>", then `layers` sized to
+// num_layers: what every architecture does before planning its layers one by one.
+template <typename Layer>
+absl::Status SizeLayers(const Checkpoint& checkpoint, absl::string_view prefix,
+                        absl::string_view suffix, absl::string_view layers_field,
+                        int64_t num_layers, std::vector<Layer>& layers) {
+  absl::Status status = ExpectLastLayer(checkpoint, absl::StrCat(prefix, num_layers - 1, suffix),
+                                        layers_field, num_layers);
+  if (status.ok()) layers.resize(static_cast<size_t>(num_layers));
+  return status;
+}
+
 // Non-finite elements (NaN, +-Inf) of an F32, F16 or BF16 view; reads each byte once.
 int64_t CountNonFinite(const TensorView& view);
 
@@ -78,11 +92,16 @@ int64_t CountNonFinite(const TensorView& view);
 // non-finite values just before packing it (the pass that touches its bytes anyway).
 absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena);
 
-// The whole load of a planned checkpoint: warns about tensors no job read (`used`), packs every
-// job into `arena` while dropping the checkpoint's pages behind it (the plan's views must all point
-// into the checkpoint's mappings), and warns about NaN/Inf weights by tensor name.
-absl::Status LoadPlannedWeights(const Checkpoint& checkpoint, const std::vector<std::string>& used,
-                                WeightPlan& plan, WeightArena& arena);
+// An architecture's planner (PlanGpt2Weights, PlanLlamaWeights, PlanMarianWeights bound to their
+// config and weights): the jobs of every tensor it needs, each name read recorded in `used`.
+using WeightPlanner = absl::FunctionRef<absl::StatusOr<WeightPlan>(const Checkpoint& checkpoint,
+                                                                   std::vector<std::string>& used)>;
+
+// The whole weight load of a model: opens the checkpoint of `model_dir`, plans it, warns about
+// tensors no job read, packs every job into `arena` while dropping the checkpoint's pages behind it
+// (the plan's views must all point into the checkpoint's mappings), warns about NaN/Inf weights by
+// tensor name, and closes the checkpoint: afterwards only the arena is resident.
+absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner, WeightArena& arena);
 
 // The oneDNN post-op of a config's MLP activation.
 onednn::LinearActivation ToLinearActivation(Activation activation);

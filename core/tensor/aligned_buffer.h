@@ -9,6 +9,11 @@
 
 namespace ember {
 
+// `n` rounded up to a multiple of 64 (a cache line, AlignedBuffer's default alignment): the bytes a
+// block takes when the one packed behind it must start 64-byte aligned too (WeightArena's
+// allocations, a Linear's packed weights and bias).
+inline constexpr size_t RoundUp64(size_t n) { return (n + 63) / 64 * 64; }
+
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;

@@ -1,23 +1,23 @@
 // Conversions between f32 and the 16-bit float formats found in checkpoints. Scalar and exact
-// (round-to-nearest-even); bulk conversion in hot paths belongs to kernels/.
+// (round-to-nearest-even), plus WidenToF32 for a whole buffer of any checkpoint dtype (weight
+// packing, embedding rows); bulk narrowing in hot paths belongs to kernels/ (convert.h).
 #ifndef EMBER_CORE_TENSOR_HALF_H_
 #define EMBER_CORE_TENSOR_HALF_H_
 
+#include <bit>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
+
+#include "core/tensor/dtype.h"
 
 namespace ember {
 
 inline float Bf16ToFloat(uint16_t bits) {
-  uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
+  return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
 }
 
 inline uint16_t FloatToBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof(u));
+  const uint32_t u = std::bit_cast<uint32_t>(f);
   if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // NaN
   const uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);
   return static_cast<uint16_t>((u + rounding) >> 16);
@@ -45,14 +45,11 @@ inline float HalfToFloat(uint16_t h) {
   } else {
     u = sign | ((exp + 127 - 15) << 23) | (mant << 13);
   }
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
+  return std::bit_cast<float>(u);
 }
 
 inline uint16_t FloatToHalf(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof(u));
+  const uint32_t u = std::bit_cast<uint32_t>(f);
   const uint32_t sign = (u >> 16) & 0x8000u;
   const uint32_t abs = u & 0x7fffffffu;
   if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
@@ -72,6 +69,10 @@ inline uint16_t FloatToHalf(float f) {
   uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);
   return static_cast<uint16_t>(sign | ((rounded - (112u << 23)) >> 13));
 }
+
+// dst[i] = f32(src[i]) for `count` elements of `dtype` (F32, F16 or BF16). `src` may be unaligned
+// (safetensors data and stacked parts need not be): it is read through memcpy.
+void WidenToF32(const void* src, DType dtype, size_t count, float* dst);
 
 }  // namespace ember
 

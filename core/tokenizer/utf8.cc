@@ -46,23 +46,6 @@ size_t CheckSequence(const unsigned char* p, size_t n, size_t* bad_len) {
 
 }  // namespace
 
-size_t FindInvalidUtf8(absl::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  size_t i = 0;
-  while (i < n) {
-    if (p[i] < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t bad = 0;
-    const size_t len = CheckSequence(p + i, n - i, &bad);
-    if (len == 0) return i;
-    i += len;
-  }
-  return absl::string_view::npos;
-}
-
 char32_t DecodeUtf8At(absl::string_view text, size_t pos, size_t* len) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data()) + pos;
   const size_t n = Utf8SequenceLength(p[0]);

@@ -1,6 +1,6 @@
-// UTF-8 helpers for the tokenizer pipeline: validation, code-point iteration, and the lossy
-// conversion Hugging Face applies when decoded bytes are not valid UTF-8. Internal to
-// core/tokenizer.
+// UTF-8 helpers for the tokenizer pipeline: validation (core/util/utf8.h's, named here),
+// code-point iteration, and the lossy conversion Hugging Face applies when decoded bytes are not
+// valid UTF-8. Internal to core/tokenizer.
 #ifndef EMBER_CORE_TOKENIZER_UTF8_H_
 #define EMBER_CORE_TOKENIZER_UTF8_H_
 
@@ -9,14 +9,15 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "core/util/utf8.h"
 
 namespace ember::tokenizer_internal {
 
 inline constexpr char32_t kReplacementChar = 0xFFFD;
 
-// Byte offset of the first byte that does not start a well-formed UTF-8 sequence (overlong forms,
-// surrogates and values above U+10FFFF are ill-formed), or npos when `text` is well-formed.
-size_t FindInvalidUtf8(absl::string_view text);
+// Byte offset of the first byte that does not start a well-formed UTF-8 sequence, or npos: ember's
+// one validator (core/util/utf8.h), named here for the tokenizer's code.
+using ::ember::FindInvalidUtf8;
 
 // Length in bytes of the UTF-8 sequence whose lead byte is `lead`, assuming valid input (1 for
 // continuation or invalid bytes, so loops always advance).

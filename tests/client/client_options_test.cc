@@ -46,6 +46,20 @@ TEST(ClientOptionsTest, RejectsBadCombinations) {
   options = {};
   options.max_receive_message_bytes = -2;
   ExpectInvalid(options, "max_receive_message_bytes");
+
+  options = {};
+  options.lb_policy = "least_request";
+  ExpectInvalid(options,
+                "ClientOptions.lb_policy is \"least_request\"; want pick_first or round_robin");
+  options.lb_policy = "";
+  ExpectInvalid(options, "ClientOptions.lb_policy is \"\"");
+}
+
+TEST(ClientOptionsTest, BothLoadBalancingPoliciesAreValid) {
+  ClientOptions options;
+  EXPECT_EQ(options.lb_policy, "pick_first");
+  options.lb_policy = "round_robin";
+  EXPECT_TRUE(ValidateClientOptions(options).ok());
 }
 
 TEST(ClientOptionsTest, EmptyTargetIsRejected) {

@@ -1,12 +1,15 @@
 // EmberClient's unary calls against the in-process fake server: responses, status mapping,
-// deadlines, metadata, health, cancellation of a blocking call.
+// deadlines, metadata, health, cancellation of a blocking call, dns:/// targets with round_robin.
 #include "client/ember_client.h"
 
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "client/channel.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_generation_server.h"
@@ -139,6 +142,68 @@ TEST_F(EmberClientTest, TokenizeAndListModels) {
   ASSERT_EQ(models->models_size(), 1);
   EXPECT_EQ(models->models(0).name(), "fake-model");
   EXPECT_EQ(models->default_model(), "fake-model");
+}
+
+TEST_F(EmberClientTest, Detokenize) {
+  const auto client = MakeClient();
+  ember::v1::DetokenizeRequest request;
+  for (const int32_t id : {1, 20, 21}) request.add_token_ids(id);
+  absl::StatusOr<ember::v1::DetokenizeResponse> response = client->Detokenize(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "<s> t20 t21");
+  request.set_skip_special_tokens(true);
+  response = client->Detokenize(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->text(), "t20 t21");
+
+  request.add_token_ids(-1);
+  const absl::Status status = client->Detokenize(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("token_ids[3]"));
+}
+
+TEST_F(EmberClientTest, DnsTargetWithRoundRobinReachesTheServer) {
+  // "localhost" may resolve to ::1 as well, where nothing listens: round_robin sends calls to the
+  // addresses that connect.
+  ClientOptions options;
+  options.lb_policy = "round_robin";
+  const std::string target = absl::StrCat("dns:///localhost:", server_.port());
+  const absl::StatusOr<std::unique_ptr<EmberClient>> client = EmberClient::Create(target, options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->target(), target);
+  CallOptions call;
+  call.deadline = absl::Seconds(20);
+  for (int i = 0; i < 3; ++i) {
+    const absl::StatusOr<ember::v1::GenerateResponse> response =
+        (*client)->Generate(Request(absl::StrCat("rr", i)), call);
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->text(), absl::StrCat("echo: rr", i));
+  }
+  EXPECT_EQ(server_.service().calls(), 3);
+}
+
+TEST_F(EmberClientTest, ChannelUsesTheChosenPolicy) {
+  for (const char* policy : {"round_robin", "pick_first"}) {
+    ClientOptions options;
+    options.lb_policy = policy;
+    const absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        CreateEmberChannel(absl::StrCat("dns:///localhost:", server_.port()), options);
+    ASSERT_TRUE(channel.ok()) << channel.status();
+    ASSERT_TRUE(
+        (*channel)->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20)))
+        << policy;
+    EXPECT_EQ((*channel)->GetLoadBalancingPolicyName(), policy);
+  }
+}
+
+TEST_F(EmberClientTest, BadLoadBalancingPolicyIsRefusedBeforeConnecting) {
+  ClientOptions options;
+  options.lb_policy = "random";
+  const absl::Status status =
+      EmberClient::Create(absl::StrCat("dns:///localhost:", server_.port()), options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("lb_policy is \"random\""));
+  EXPECT_EQ(server_.service().calls(), 0);
 }
 
 TEST_F(EmberClientTest, HealthReportsServingAndNotServing) {

@@ -4,12 +4,15 @@
 #include <grpcpp/server_builder.h>
 
 #include <cstdlib>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -171,6 +174,24 @@ grpc::Status FakeGenerationService::Tokenize(grpc::ServerContext* context,
     response->add_token_ids(++id);
     response->add_tokens(std::string(word));
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeGenerationService::Detokenize(grpc::ServerContext* context,
+                                               const ember::v1::DetokenizeRequest* request,
+                                               ember::v1::DetokenizeResponse* response) {
+  Record(*context);
+  std::vector<std::string> words;
+  for (int i = 0; i < request->token_ids_size(); ++i) {
+    const int32_t id = request->token_ids(i);
+    if (id < 0) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("token_ids[", i, "]: ", id, " is outside the vocabulary"));
+    }
+    if (id == 1 && request->skip_special_tokens()) continue;
+    words.push_back(id == 1 ? "<s>" : absl::StrCat("t", id));
+  }
+  response->set_text(absl::StrJoin(words, " "));
   return grpc::Status::OK;
 }
 

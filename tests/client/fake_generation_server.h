@@ -39,6 +39,10 @@ class FakeGenerationService final : public ember::v1::Generation::Service {
       grpc::ServerWriter<ember::v1::GenerateStreamResponse>* writer) override;
   grpc::Status Tokenize(grpc::ServerContext* context, const ember::v1::TokenizeRequest* request,
                         ember::v1::TokenizeResponse* response) override;
+  // The text "t<id>" per id, space-separated; id 1 (<s>) is "<s>", dropped with
+  // skip_special_tokens; a negative id fails with INVALID_ARGUMENT "token_ids[i]: ...".
+  grpc::Status Detokenize(grpc::ServerContext* context, const ember::v1::DetokenizeRequest* request,
+                          ember::v1::DetokenizeResponse* response) override;
   grpc::Status ListModels(grpc::ServerContext* context, const ember::v1::ListModelsRequest* request,
                           ember::v1::ListModelsResponse* response) override;
 

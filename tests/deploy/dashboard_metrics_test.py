@@ -3,7 +3,7 @@
 - Every ember_* name any dashboard query (panel or template variable) uses is exposed by a live
   server that has served traffic, with the type the query assumes: rate() only over counters or a
   histogram's series, histogram_quantile() only over a histogram's _bucket series by le.
-- The dashboard shows what the deployment issue asks for: requests by outcome, time-to-first-token
+- The dashboard shows what an operator needs: requests by outcome, time-to-first-token
   and inter-token latency quantiles, generated tokens/s, running and waiting requests, tokens per
   step, KV-cache use; and every panel uses the provisioned datasource.
 - README.md's metrics table lists exactly the live ember_* metrics, with their types and labels.

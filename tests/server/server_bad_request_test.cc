@@ -1,8 +1,8 @@
-// Bad requests through the real gRPC server (issue 8, item 3): every case is answered with the
-// right status code and a message naming the field, through Generate and GenerateStream alike;
-// nothing bad is ever admitted (the engine runs no step for it); the server stays SERVING. Plus
-// what only the server can judge: an expired deadline, calls while loading and while draining,
-// over-size messages and metadata, and bytes protobuf would refuse (invalid UTF-8, garbage).
+// Bad requests through the real gRPC server: every case is answered with the right status code
+// and a message naming the field, through Generate and GenerateStream alike; nothing bad is ever
+// admitted (the engine runs no step for it); the server stays SERVING. Plus what only the server
+// can judge: an expired deadline, calls while loading and while draining, over-size messages and
+// metadata, and bytes protobuf would refuse (invalid UTF-8, garbage).
 
 #include <cmath>
 #include <string>
@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/server/bad_generate_requests.h"
 #include "tests/server/server_test_fixture.h"
+#include "tests/test_util/fake_clock.h"
 #include "tests/test_util/http_get.h"
 
 namespace ember::testing {
@@ -168,6 +169,20 @@ TEST_F(BadRequestTest, GenerateMatrixNamesTheFieldAndAdmitsNothing) {
   ExpectStillServing(*harness_);
 }
 
+// One format for every refusal of a GenerateRequest, whichever check made it (the server's model
+// check, the engine's validation, the engine's context and KV-cache checks, the UTF-8 check of
+// the wire bytes): `field: problem`, the field being a real path into the request as sent.
+TEST_F(BadRequestTest, EveryRefusalIsFieldColonProblem) {
+  for (const BadGenerateRequest& c : BadGenerateRequests()) {
+    SCOPED_TRACE(c.name);
+    ember::v1::GenerateRequest r = GreedyRequest(0);
+    c.mutate(r);
+    const grpc::Status unary = Unary(harness_->stub(), r);
+    EXPECT_EQ(unary.error_code(), c.code) << unary.error_message();
+    EXPECT_TRUE(HasFieldForm(unary.error_message(), r));
+  }
+}
+
 // The edges the matrix stops short of are accepted: zeros meaning "default", the largest values.
 TEST_F(BadRequestTest, TheLimitsThemselvesAreAccepted) {
   ember::v1::GenerateRequest r = GreedyRequest(0, 2);
@@ -232,6 +247,9 @@ TEST_F(BadRequestTest, TokenizeBadRequests) {
     const grpc::Status s = Tokenize(harness_->stub(), r);
     EXPECT_EQ(s.error_code(), c.code) << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr(c.expect));
+    if (c.code != grpc::RESOURCE_EXHAUSTED) {
+      EXPECT_TRUE(HasFieldForm(s.error_message(), r));
+    }
   }
   // Empty model means the default one; empty text is no tokens.
   ember::v1::TokenizeRequest empty;

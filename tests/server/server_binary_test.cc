@@ -16,7 +16,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "tests/server/fault_test_util.h"
 #include "tests/server/server_test_fixture.h"
@@ -69,15 +72,21 @@ int WaitExit(pid_t pid) {
 
 std::string ServerBinary() { return BinaryDir() + "/server/ember_server"; }
 
+// The gRPC port from the server's "ready: gRPC port N, metrics port M" line, or 0.
+int GrpcPortOf(const std::string& ready) {
+  int port = 0;
+  const size_t at = ready.find("port ") + 5;
+  return absl::SimpleAtoi(ready.substr(at, ready.find(',', at) - at), &port) ? port : 0;
+}
+
 TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
   Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
                      "--grpc_address=127.0.0.1:0", "--metrics_address=", "--threads=1"});
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
-  int port = 0;
-  const size_t at = ready.find("port ") + 5;
-  ASSERT_TRUE(absl::SimpleAtoi(ready.substr(at, ready.find(',', at) - at), &port)) << ready;
+  const int port = GrpcPortOf(ready);
+  ASSERT_NE(port, 0) << ready;
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   auto stub = ember::v1::Generation::NewStub(channel);
@@ -106,7 +115,8 @@ TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
 // Eight streams with max_running 1: one decoding and seven waiting when SIGTERM arrives, and a
 // 1 s grace that the work may or may not fit in (machine speed decides). Whatever the split:
 // health is NOT_SERVING at once, new calls get UNAVAILABLE, every stream either completes or ends
-// with CANCELLED/UNAVAILABLE within the grace (plus slack), none hangs, and the exit code is 0.
+// within the grace (plus slack) with a last message (finish reason cancelled, its usage) and
+// UNAVAILABLE, none hangs, and the exit code is 0.
 TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheGrace) {
   constexpr double kGraceSeconds = 1;
   Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
@@ -115,9 +125,9 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
-  int port = 0, metrics_port = 0;
-  const size_t at = ready.find("port ") + 5;
-  ASSERT_TRUE(absl::SimpleAtoi(ready.substr(at, ready.find(',', at) - at), &port)) << ready;
+  const int port = GrpcPortOf(ready);
+  ASSERT_NE(port, 0) << ready;
+  int metrics_port = 0;
   const size_t mat = ready.find("metrics port ") + 13;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ready.substr(mat)), &metrics_port))
       << ready;
@@ -130,6 +140,7 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
   struct Outcome {
     grpc::Status status;
     size_t tokens = 0;
+    ember::v1::GenerateStreamResponse last;
     std::chrono::steady_clock::time_point ended;
   };
   std::vector<Outcome> outcomes(kStreams);
@@ -145,6 +156,7 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
         if (first && m.token_ids_size() > 0) ++first_tokens;
         first = false;
         outcomes[k].tokens += static_cast<size_t>(m.token_ids_size());
+        outcomes[k].last = m;
       }
       outcomes[k].status = reader->Finish();
       outcomes[k].ended = std::chrono::steady_clock::now();
@@ -194,8 +206,11 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
       EXPECT_EQ(o.tokens, 200u) << "stream " << k;
     } else {
       ++ended;
-      EXPECT_THAT(o.status.error_code(), ::testing::AnyOf(grpc::CANCELLED, grpc::UNAVAILABLE))
+      EXPECT_EQ(o.status.error_code(), grpc::UNAVAILABLE)
           << "stream " << k << ": " << o.status.error_message();
+      EXPECT_EQ(o.last.finish_reason(), ember::v1::FINISH_REASON_CANCELLED) << "stream " << k;
+      EXPECT_EQ(static_cast<size_t>(o.last.usage().generated_tokens()), o.tokens)
+          << "stream " << k << ": tokens lost";
     }
   }
   ReadUntil(p.err, "shutdown complete", &log);
@@ -207,6 +222,47 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
   RecordProperty("health_flip_ms", std::to_string(flip_ms));
   RecordProperty("completed", completed);
   RecordProperty("ended_at_grace", ended);
+}
+
+// A drain held up by a client that never reads its stream (output stuck in flow control, a 60 s
+// grace): a second SIGTERM ends the process at once, with status 128 + SIGTERM.
+TEST(ServerBinaryTest, SecondSigtermExitsAtOnce) {
+  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
+                     "--grpc_address=127.0.0.1:0", "--metrics_address=", "--threads=1",
+                     "--drain_grace_seconds=60", "--log_requests=false"});
+  std::string log;
+  const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
+  ASSERT_FALSE(ready.empty()) << log;
+  const int port = GrpcPortOf(ready);
+  ASSERT_NE(port, 0) << ready;
+  // A reader that takes nothing, with a small receive window: the server's writes stop completing.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8 << 10);
+  auto stub = ember::v1::Generation::NewStub(grpc::CreateCustomChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  ember::v1::GenerateRequest bulky = GreedyRequest(0, 240);
+  bulky.set_top_logprobs(20);
+  auto reader = stub->GenerateStream(&context, bulky);
+  ember::v1::GenerateStreamResponse m;
+  ASSERT_TRUE(reader->Read(&m));
+  ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
+  ReadUntil(p.err, "received SIGTERM", &log);
+  absl::SleepFor(absl::Milliseconds(500));
+  int status = 0;
+  EXPECT_EQ(::waitpid(p.pid, &status, WNOHANG), 0) << "the first SIGTERM should still be draining";
+  const auto second = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
+  const int code = WaitExit(p.pid);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - second).count();
+  EXPECT_EQ(code, 128 + SIGTERM);
+  EXPECT_LT(seconds, 5);
+  ReadUntil(p.err, "second SIGTERM", &log);
+  EXPECT_THAT(log, ::testing::HasSubstr("exiting without finishing the drain"));
+  context.TryCancel();
+  std::fclose(p.err);
 }
 
 TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {

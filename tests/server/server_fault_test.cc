@@ -20,10 +20,21 @@
 #include "gtest/gtest.h"
 #include "tests/server/fault_test_util.h"
 #include "tests/server/server_test_fixture.h"
+#include "tests/test_util/fake_clock.h"
 #include "tests/test_util/http_get.h"
 
 namespace ember::testing {
 namespace {
+
+grpc::health::v1::HealthCheckResponse::ServingStatus HealthStatus(ServerHarness& h,
+                                                                  const char* service) {
+  grpc::ClientContext c;
+  grpc::health::v1::HealthCheckRequest req;
+  req.set_service(service);
+  grpc::health::v1::HealthCheckResponse resp;
+  EXPECT_TRUE(h.health().Check(&c, req, &resp).ok());
+  return resp.status();
+}
 
 void ExpectIdleAndServing(ServerHarness& h) {
   EXPECT_EQ(h.WaitForMetric("ember_kv_cache_blocks_used", 0), 0);
@@ -103,6 +114,8 @@ TEST(ServerFaultTest, OverloadIsRefusedQuicklyAndAcceptedWorkCompletes) {
   options.engine.max_running = 4;
   options.engine.max_waiting = 4;
   ServerHarness h(options);
+  const std::string rejected = "ember_requests_total{finish_reason=\"rejected\"}";
+  EXPECT_EQ(MetricValue(h.Metrics(), rejected), 0);
   h.server().engine().SetStepDelayForTesting(absl::Milliseconds(20));
   constexpr int kCalls = 16;  // 2 x (max_running + max_waiting)
   std::vector<grpc::Status> status(kCalls);
@@ -147,6 +160,8 @@ TEST(ServerFaultTest, OverloadIsRefusedQuicklyAndAcceptedWorkCompletes) {
   // (>= 12 steps of 20 ms), on however loaded a machine.
   EXPECT_LT(rejection_ms.back(), *std::min_element(accepted_ms.begin(), accepted_ms.end()))
       << "slowest refusal";
+  // Each refusal is a finished request with reason "rejected", as the dashboard's panel shows.
+  EXPECT_EQ(MetricValue(h.Metrics(), rejected), static_cast<double>(rejection_ms.size()));
   RecordProperty("rejections", static_cast<int>(rejection_ms.size()));
   RecordProperty("slowest_rejection_ms", std::to_string(rejection_ms.back()));
   ExpectIdleAndServing(h);
@@ -247,14 +262,7 @@ TEST(ServerFaultTest, StalledEngineStepStillFailsDeadlinesAndRecovers) {
   RecordProperty("deadline_during_stall_seconds", std::to_string(seconds));
 
   // Liveness (and readiness) turn NOT_SERVING while the step is stuck.
-  auto check = [&](const char* service) {
-    grpc::ClientContext c;
-    grpc::health::v1::HealthCheckRequest req;
-    req.set_service(service);
-    grpc::health::v1::HealthCheckResponse resp;
-    EXPECT_TRUE(h.health().Check(&c, req, &resp).ok());
-    return resp.status();
-  };
+  auto check = [&](const char* service) { return HealthStatus(h, service); };
   using Health = grpc::health::v1::HealthCheckResponse;
   EXPECT_TRUE(WaitUntil([&] { return check("liveness") == Health::NOT_SERVING; }));
   EXPECT_EQ(check(""), Health::NOT_SERVING);
@@ -416,6 +424,35 @@ TEST(ServerFaultTest, RepeatedOverloadWavesRefuseQuicklyAndKeepMemoryFlat) {
     EXPECT_LT(growth_mib, 8.0);
   }
   ExpectIdleAndServing(h);
+}
+
+// The first request after an idle spell longer than the stall timeout: the watchdog measures its
+// first step from its arrival, not from the engine's last step before the idle time. (Before the
+// fix, a watchdog tick during that first step turned liveness and readiness NOT_SERVING.)
+TEST(ServerFaultTest, FirstRequestAfterLongIdleKeepsHealthServing) {
+  FakeClock clock(absl::Now());
+  ServerOptions options = TestServerOptions();
+  options.engine.clock = &clock;
+  options.stall_timeout = absl::Seconds(10);  // by the fake clock, which only the test moves
+  ServerHarness h(options);
+  // The server's warm-up request may still be ending its last step: idle means nothing in flight.
+  ASSERT_TRUE(WaitUntil([&] { return !h.server().engine().Snapshot().busy; }));
+  clock.Advance(absl::Minutes(5));  // idle far past the stall timeout
+  h.server().engine().SetStepDelayForTesting(absl::Milliseconds(500));
+  std::thread request([&] {
+    grpc::ClientContext c;
+    ember::v1::GenerateResponse response;
+    EXPECT_TRUE(h.stub().Generate(&c, GreedyRequest(0, 2), &response).ok());
+  });
+  ASSERT_TRUE(WaitUntil([&] { return h.server().engine().Snapshot().busy; }));
+  h.server().health().CheckOnce();  // a watchdog tick during the first step
+  auto check = [&](const char* service) { return HealthStatus(h, service); };
+  using Health = grpc::health::v1::HealthCheckResponse;
+  EXPECT_EQ(check("liveness"), Health::SERVING);
+  EXPECT_EQ(check(""), Health::SERVING);
+  EXPECT_TRUE(h.server().engine().Snapshot().busy) << "the check must land during the step";
+  h.server().engine().SetStepDelayForTesting(absl::ZeroDuration());
+  request.join();
 }
 
 }  // namespace

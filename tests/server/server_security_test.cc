@@ -152,6 +152,9 @@ TEST(ServerSecurityTest, BearerTokenGuardsEveryGenerationCallButNotHealth) {
   ember::v1::TokenizeRequest tokenize;
   tokenize.set_text("hi");
   EXPECT_EQ(c->Tokenize(tokenize).status().code(), absl::StatusCode::kUnauthenticated);
+  ember::v1::DetokenizeRequest detokenize;
+  detokenize.add_token_ids(1);
+  EXPECT_EQ(c->Detokenize(detokenize).status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(c->ListModels().status().code(), absl::StatusCode::kUnauthenticated);
   // Probes carry no token.
   EXPECT_EQ(*c->Health(), grpc::health::v1::HealthCheckResponse::SERVING);

@@ -118,6 +118,88 @@ TEST_F(ServerTest, TokenizeAndListModels) {
   EXPECT_EQ(models.default_model(), models.models(0).name());
 }
 
+ember::v1::TokenizeResponse TokenizeOk(ember::v1::Generation::Stub& stub, const std::string& text,
+                                       bool add_special_tokens) {
+  grpc::ClientContext context;
+  ember::v1::TokenizeRequest request;
+  request.set_text(text);
+  request.set_add_special_tokens(add_special_tokens);
+  ember::v1::TokenizeResponse response;
+  const grpc::Status s = stub.Tokenize(&context, request, &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return response;
+}
+
+grpc::Status Detokenize(ember::v1::Generation::Stub& stub, const std::vector<int32_t>& ids,
+                        bool skip_special_tokens, std::string* text,
+                        const std::string& model = "") {
+  grpc::ClientContext context;
+  ember::v1::DetokenizeRequest request;
+  request.set_model(model);
+  for (int32_t id : ids) request.add_token_ids(id);
+  request.set_skip_special_tokens(skip_special_tokens);
+  ember::v1::DetokenizeResponse response;
+  const grpc::Status s = stub.Detokenize(&context, request, &response);
+  *text = response.text();
+  return s;
+}
+
+TEST_F(ServerTest, DetokenizeInvertsTokenize) {
+  const std::string ok_series = "ember_rpcs_total{code=\"OK\",method=\"Detokenize\"}";
+  double before = MetricValue(harness_->Metrics(), ok_series);
+  if (std::isnan(before)) before = 0;  // no such series yet
+  for (const std::string original : {"Hello world", "Once upon a time, there was a little fox.",
+                                     "caf\xc3\xa9 \xe2\x82\xac 42"}) {
+    const ember::v1::TokenizeResponse tokens =
+        TokenizeOk(harness_->stub(), original, /*add_special_tokens=*/false);
+    ASSERT_GT(tokens.token_ids_size(), 0) << original;
+    std::string text;
+    const grpc::Status s = Detokenize(harness_->stub(), Ids(tokens.token_ids()),
+                                      /*skip_special_tokens=*/false, &text);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(text, original);
+  }
+  EXPECT_EQ(harness_->WaitForMetric(ok_series, before + 3), before + 3);
+  std::string empty = "unset";
+  ASSERT_TRUE(Detokenize(harness_->stub(), {}, false, &empty).ok());
+  EXPECT_EQ(empty, "");
+}
+
+TEST_F(ServerTest, DetokenizeSkipSpecialTokensDropsBos) {
+  const ember::v1::TokenizeResponse tokens =
+      TokenizeOk(harness_->stub(), "Hello world", /*add_special_tokens=*/true);
+  ASSERT_GE(tokens.token_ids_size(), 2);
+  ASSERT_EQ(tokens.token_ids(0), 1);  // BOS
+  std::string with_bos;
+  ASSERT_TRUE(Detokenize(harness_->stub(), Ids(tokens.token_ids()), false, &with_bos).ok());
+  EXPECT_THAT(with_bos, ::testing::StartsWith("<s>"));
+  EXPECT_THAT(with_bos, HasSubstr("Hello world"));
+  std::string without;
+  ASSERT_TRUE(Detokenize(harness_->stub(), Ids(tokens.token_ids()), true, &without).ok());
+  EXPECT_EQ(without, "Hello world");
+}
+
+TEST_F(ServerTest, DetokenizeRefusesIdsOutsideTheVocabularyAndUnknownModels) {
+  grpc::ClientContext c;
+  ember::v1::ListModelsResponse models;
+  ASSERT_TRUE(harness_->stub().ListModels(&c, {}, &models).ok());
+  const int32_t vocab = models.models(0).vocab_size();
+  std::string text;
+  grpc::Status s = Detokenize(harness_->stub(), {1, 2, vocab}, false, &text);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("token_ids[2]: ", vocab, " is outside the vocabulary [0, ", vocab, ")"));
+  s = Detokenize(harness_->stub(), {-1}, false, &text);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::StartsWith("token_ids[0]: -1 is outside"));
+  s = Detokenize(harness_->stub(), {1}, false, &text, "no-such-model");
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(s.error_message(), "model: \"no-such-model\" is not served here");
+  EXPECT_GE(MetricValue(harness_->Metrics(),
+                        "ember_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"Detokenize\"}"),
+            2);
+}
+
 TEST_F(ServerTest, CancellingMidStreamFreesBlocksAndIsCounted) {
   const std::string cancelled = "ember_requests_total{finish_reason=\"cancelled\"}";
   const double before = MetricValue(harness_->Metrics(), cancelled);

@@ -36,6 +36,20 @@ const std::string& TinyLlamaDir() {
   return *dir;
 }
 
+const std::string& TinyMarianDir() {
+  static const std::string* dir = [] {
+    static TempDir* temp = new TempDir();  // lives for the whole test binary
+    tools::MakeModelOptions options;
+    options.out_dir = temp->File("tiny-marian");
+    options.spec = *tools::PresetSpec("tiny-marian");
+    options.seed = 1;  // the reference fixture's seed
+    auto made = tools::MakeModel(options);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return new std::string(options.out_dir);
+  }();
+  return *dir;
+}
+
 std::vector<int32_t> ReferencePrompt(size_t i) {
   return Reference()["results"][i]["prompt"].get<std::vector<int32_t>>();
 }

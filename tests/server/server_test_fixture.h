@@ -16,6 +16,9 @@ namespace ember::testing {
 
 // The generated model directory (made once per test binary) and its PyTorch reference fixture.
 const std::string& TinyLlamaDir();
+// The tiny MarianMT (translation) model, made once per test binary with the seed of
+// tests/fixtures/marian_reference/tiny-marian.json.
+const std::string& TinyMarianDir();
 std::vector<int32_t> ReferencePrompt(size_t i);
 std::vector<int32_t> ReferenceGreedy(size_t i);
 

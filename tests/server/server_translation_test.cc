@@ -1,7 +1,8 @@
 // The gRPC API on an encoder-decoder (MarianMT) model: Generate / GenerateStream with the source
 // text as the prompt, greedy and beam search, against the independent PyTorch reference
 // (tests/fixtures/marian_reference/tiny-marian.json, made from the same generator preset and seed),
-// the beam fields' validation (unit-tested on ToGenerationRequest and end to end), and ListModels.
+// the beam fields' mapping (ToGenerationRequest) and validation end to end (the rules' unit tests
+// are tests/core/engine/request_validation_test.cc), and ListModels.
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -13,7 +14,6 @@
 #include "nlohmann/json.hpp"
 #include "server/request_conversion.h"
 #include "tests/server/server_test_fixture.h"
-#include "tools/make_model/make_model.h"
 
 namespace ember::testing {
 namespace {
@@ -34,20 +34,6 @@ const nlohmann::json& Reference() {
 }
 
 const nlohmann::json& Sentence(size_t i) { return Reference()["results"][i]; }
-
-const std::string& TinyMarianDir() {
-  static const std::string* dir = [] {
-    static TempDir* temp = new TempDir();  // lives for the whole test binary
-    tools::MakeModelOptions options;
-    options.out_dir = temp->File("tiny-marian");
-    options.spec = *tools::PresetSpec("tiny-marian");
-    options.seed = 1;  // the reference fixture's seed
-    auto made = tools::MakeModel(options);
-    EXPECT_TRUE(made.ok()) << made.status();
-    return new std::string(options.out_dir);
-  }();
-  return *dir;
-}
 
 std::vector<int32_t> Ids(const google::protobuf::RepeatedField<int32_t>& ids) {
   return {ids.begin(), ids.end()};
@@ -106,16 +92,7 @@ StreamResult Stream(ember::v1::Generation::Stub& stub, const ember::v1::Generate
 }
 
 // ---------------------------------------------------------------------------------------------
-// ToGenerationRequest's handling of `beam` (no server needed).
-
-RequestLimits Limits() {
-  RequestLimits limits;
-  limits.model_name = "tiny-marian";
-  limits.vocab_size = 426;
-  limits.encoder_decoder = true;
-  limits.max_new_tokens_limit = 128;
-  return limits;
-}
+// ToGenerationRequest's mapping of `beam` (no server needed).
 
 ember::v1::GenerateRequest BeamRequest() {
   ember::v1::GenerateRequest r;
@@ -124,16 +101,16 @@ ember::v1::GenerateRequest BeamRequest() {
   return r;
 }
 
-TEST(BeamRequestConversionTest, OffByDefaultAndForZeroOrOneBeams) {
+TEST(BeamRequestConversionTest, ZeroOrOneBeamLeavesSamplingAlone) {
   for (int beams : {0, 1}) {
     ember::v1::GenerateRequest r;
     r.set_prompt("x");
     r.mutable_beam()->set_num_beams(beams);
     r.mutable_beam()->set_num_return_sequences(1);
     r.mutable_beam()->set_length_penalty(0.5f);  // meaningless with one beam; not an error
-    auto out = ToGenerationRequest(r, Limits());
+    auto out = ToGenerationRequest(r, "tiny-marian");
     ASSERT_TRUE(out.ok()) << out.status();
-    EXPECT_EQ(out->beam.num_beams, 1);
+    EXPECT_EQ(out->beam.num_beams, beams);       // both mean off (BeamParams)
     EXPECT_EQ(out->sampling.temperature, 1.0f);  // sampling untouched
   }
 }
@@ -145,7 +122,7 @@ TEST(BeamRequestConversionTest, CopiesEveryFieldAndMakesSamplingGreedy) {
   r.mutable_beam()->set_no_repeat_ngram_size(3);
   r.mutable_beam()->set_num_return_sequences(2);
   r.mutable_sampling()->set_seed(7);
-  auto out = ToGenerationRequest(r, Limits());
+  auto out = ToGenerationRequest(r, "tiny-marian");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->beam.num_beams, 4);
   EXPECT_DOUBLE_EQ(out->beam.length_penalty, 0.6f);
@@ -155,14 +132,15 @@ TEST(BeamRequestConversionTest, CopiesEveryFieldAndMakesSamplingGreedy) {
   EXPECT_EQ(out->sampling.temperature, 0.0f);
   EXPECT_EQ(out->sampling.seed, 7u);
 
-  // Defaults: length_penalty 1.0, heuristic stopping, one sequence; temperature 0 may be explicit.
+  // Defaults: length_penalty 1.0, heuristic stopping, num_return_sequences 0 (one sequence);
+  // temperature 0 may be explicit.
   ember::v1::GenerateRequest d = BeamRequest();
   d.mutable_sampling()->set_temperature(0);
-  out = ToGenerationRequest(d, Limits());
+  out = ToGenerationRequest(d, "tiny-marian");
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->beam.length_penalty, 1.0);
   EXPECT_EQ(out->beam.early_stopping, EarlyStopping::kHeuristic);
-  EXPECT_EQ(out->beam.num_return_sequences, 1);
+  EXPECT_EQ(out->beam.num_return_sequences, 0);
 }
 
 struct BadBeam {
@@ -199,7 +177,7 @@ std::vector<BadBeam> BadBeamRequests() {
        },
        "beam.no_repeat_ngram_size: needs beam search"},
       {"temperature", [](R& r) { r.mutable_sampling()->set_temperature(0.7f); },
-       "sampling.temperature: beam search (beam.num_beams = 4) does not sample"},
+       "sampling.temperature: not supported with beam search (beam.num_beams = 4)"},
       {"top_k", [](R& r) { r.mutable_sampling()->set_top_k(5); }, "sampling.top_k"},
       {"top_p", [](R& r) { r.mutable_sampling()->set_top_p(0.9f); }, "sampling.top_p"},
       {"min_p", [](R& r) { r.mutable_sampling()->set_min_p(0.1f); }, "sampling.min_p"},
@@ -214,28 +192,6 @@ std::vector<BadBeam> BadBeamRequests() {
       {"ignore_eos", [](R& r) { r.set_ignore_eos(true); }, "ignore_eos: not supported"},
       {"top_logprobs", [](R& r) { r.set_top_logprobs(2); }, "top_logprobs"},
   };
-}
-
-TEST(BeamRequestConversionTest, NoRepeatNgramNeedsAnEncoderDecoder) {
-  ember::v1::GenerateRequest r = BeamRequest();
-  r.mutable_beam()->set_no_repeat_ngram_size(2);
-  RequestLimits decoder_only = Limits();
-  decoder_only.encoder_decoder = false;
-  const absl::Status status = ToGenerationRequest(r, decoder_only).status();
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()),
-              HasSubstr("beam.no_repeat_ngram_size: available for encoder-decoder"));
-  EXPECT_TRUE(ToGenerationRequest(r, Limits()).ok());
-}
-
-TEST(BeamRequestConversionTest, RefusesBadFieldsNamingThem) {
-  for (const BadBeam& bad : BadBeamRequests()) {
-    ember::v1::GenerateRequest r = BeamRequest();
-    bad.mutate(r);
-    const absl::Status status = ToGenerationRequest(r, Limits()).status();
-    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad.name << ": " << status;
-    EXPECT_THAT(std::string(status.message()), HasSubstr(bad.expect)) << bad.name;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/kernels/onednn/context.h"
+#include "core/tensor/aligned_buffer.h"
 #include "core/tensor/half.h"
 #include "oneapi/dnnl/dnnl.hpp"
 
@@ -19,26 +20,8 @@ using tag = dnnl::memory::format_tag;
 
 dt ToDnnl(DType dtype) { return dtype == DType::kBF16 ? dt::bf16 : dt::f32; }
 
-size_t RoundUp64(size_t n) { return (n + 63) / 64 * 64; }
-
 absl::Status DnnlError(const dnnl::error& e, absl::string_view what) {
   return absl::InternalError(absl::StrCat("oneDNN ", what, ": ", e.what()));
-}
-
-// Converts one row-major matrix of any checkpoint dtype to f32 (unaligned reads via memcpy).
-std::vector<float> ToF32(const WeightSource& src, size_t count) {
-  std::vector<float> out(count);
-  const auto* bytes = static_cast<const unsigned char*>(src.data);
-  if (src.dtype == DType::kF32) {
-    std::memcpy(out.data(), bytes, count * sizeof(float));
-    return out;
-  }
-  for (size_t i = 0; i < count; ++i) {
-    uint16_t h;
-    std::memcpy(&h, bytes + 2 * i, sizeof(h));
-    out[i] = src.dtype == DType::kBF16 ? Bf16ToFloat(h) : HalfToFloat(h);
-  }
-  return out;
 }
 
 dnnl::memory::desc ActivationDesc(int64_t m, int64_t cols, dt type) {
@@ -126,7 +109,10 @@ absl::StatusOr<std::unique_ptr<Linear>> Linear::Create(const LinearShape& shape,
     const bool direct = (weights.dtype == DType::kF32 || weights.dtype == DType::kBF16) &&
                         reinterpret_cast<uintptr_t>(weights.data) % element == 0;
     std::vector<float> converted;
-    if (!direct) converted = ToF32(weights, count);
+    if (!direct) {
+      converted.resize(count);
+      WidenToF32(weights.data, weights.dtype, count, converted.data());
+    }
     dnnl::memory::desc source_desc({shape.in, shape.out}, direct ? ToDnnl(weights.dtype) : dt::f32,
                                    weights.layout == WeightLayout::kOutIn ? tag::ba : tag::ab);
     dnnl::memory source_mem(source_desc, engine,

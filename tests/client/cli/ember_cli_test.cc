@@ -186,6 +186,74 @@ TEST_F(EmberCliTest, TokenizeAndModels) {
   EXPECT_THAT(r.out, ::testing::StartsWith("fake-model (default)\tarchitecture=llama"));
 }
 
+TEST_F(EmberCliTest, TokenizePrintsTokensAsTextEscapingOnlyControls) {
+  // The fake server's tokens are the prompt's space-separated words.
+  const CliResult r =
+      Run(absl::StrCat("tokenize ", TargetFlag(),
+                       " --prompt=", ShellQuote("\xe2\x96\x81H caf\xc3\xa9 a\tb back\\slash")));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "11\t\xe2\x96\x81H\n12\tcaf\xc3\xa9\n13\ta\\tb\n14\tback\\\\slash\n");
+}
+
+TEST_F(EmberCliTest, DetokenizePrintsTheText) {
+  CliResult r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=1,20,21"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "<s> t20 t21\n");
+
+  r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=1,20,21 --skip_special_tokens"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "t20 t21\n");
+
+  r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=20,21 --json"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"text\":\"t20 t21\"}\n");
+
+  r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=20,-3"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("ember_cli: detokenize: INVALID_ARGUMENT: token_ids[1]: -3"));
+}
+
+TEST_F(EmberCliTest, DetokenizeUsageErrors) {
+  CliResult r = Run(absl::StrCat("detokenize ", TargetFlag()));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ember_cli: detokenize: INVALID_ARGUMENT: --token_ids is required for detokenize\n");
+
+  r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=1,two"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ember_cli: detokenize: INVALID_ARGUMENT: --token_ids: \"two\" is not a token id (an "
+            "int32)\n");
+
+  r = Run(absl::StrCat("detokenize ", TargetFlag(), " --token_ids=1 --prompt=x"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("--prompt does not apply to detokenize"));
+  EXPECT_EQ(server_->service().calls(), 0);
+}
+
+TEST_F(EmberCliTest, DnsTargetWithRoundRobin) {
+  const CliResult r = Run(absl::StrCat("models --target=dns:///localhost:", server_->port(),
+                                       " --lb_policy=round_robin --deadline=20"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("fake-model (default)"));
+}
+
+TEST_F(EmberCliTest, BadLoadBalancingPolicyIsAUsageError) {
+  const CliResult r = Run(absl::StrCat("health ", TargetFlag(), " --lb_policy=grpclb"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ember_cli: health: INVALID_ARGUMENT: --lb_policy=grpclb: want pick_first or "
+            "round_robin\n");
+  EXPECT_EQ(server_->service().calls(), 0);
+}
+
+TEST_F(EmberCliTest, BenchWithoutPromptSendsTheDefaultPrompt) {
+  const CliResult r =
+      Run(absl::StrCat("bench ", TargetFlag(), " --concurrency=2 --requests=2 --max_new_tokens=2"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(server_->service().last_generate_request().prompt(), "Once upon a time");
+}
+
 TEST_F(EmberCliTest, BenchJsonReport) {
   const CliResult r = Run(absl::StrCat("bench ", TargetFlag(),
                                        " --concurrency=2 --requests=4 --prompt=x "
@@ -246,11 +314,28 @@ TEST_F(EmberCliTest, BadEarlyStoppingIsAUsageError) {
 
 TEST_F(EmberCliTest, HelpDocumentsEveryFlag) {
   const CliResult r = Run("--help");
-  for (const char* flag :
-       {"--target", "--deadline", "--tls", "--tls_ca", "--tls_cert", "--tls_key", "--token",
-        "--prompt", "--max_new_tokens", "--stream", "--concurrency", "--requests", "--service",
-        "--json", "--num_beams", "--length_penalty", "--early_stopping", "--no_repeat_ngram_size",
-        "--num_return_sequences"}) {
+  for (const char* flag : {"--target",
+                           "--deadline",
+                           "--tls",
+                           "--tls_ca",
+                           "--tls_cert",
+                           "--tls_key",
+                           "--token",
+                           "--prompt",
+                           "--max_new_tokens",
+                           "--stream",
+                           "--concurrency",
+                           "--requests",
+                           "--service",
+                           "--json",
+                           "--num_beams",
+                           "--length_penalty",
+                           "--early_stopping",
+                           "--no_repeat_ngram_size",
+                           "--num_return_sequences",
+                           "--token_ids",
+                           "--skip_special_tokens",
+                           "--lb_policy"}) {
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("    ", flag, " ("))) << flag;
   }
 }

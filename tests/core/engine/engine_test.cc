@@ -12,6 +12,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/test_util/engine_state_watcher.h"
+#include "tests/test_util/fake_clock.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
 
@@ -37,6 +39,12 @@ class Collector {
     };
   }
   void Wait() { done_.WaitForNotification(); }
+  // Returns once `n` events have arrived.
+  void WaitForEvents(int n) {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return events_ >= n; };
+    mu_.Await(absl::Condition(&arrived));
+  }
   bool WaitFor(absl::Duration d) { return done_.WaitForNotificationWithTimeout(d); }
   std::vector<int32_t> tokens() {
     absl::MutexLock lock(&mu_);
@@ -69,17 +77,6 @@ class Collector {
   absl::Notification done_;
 };
 
-// Blocks in use as published after the engine's next step (a request's final event is sent
-// during the step that frees it; the snapshot follows at the end of that step).
-int64_t BlocksUsedAfterSettling(Engine& engine) {
-  EngineSnapshot s = engine.Snapshot();
-  for (int i = 0; i < 200 && s.kv_blocks_used != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(5));
-    s = engine.Snapshot();
-  }
-  return s.kv_blocks_used;
-}
-
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -97,7 +94,9 @@ class EngineTest : public ::testing::Test {
     delete reference_;
   }
 
+  // The engine reports its queue and KV state to watcher_ (tests wait on it, not on sleeps).
   std::unique_ptr<Engine> MakeEngine(EngineOptions options = {}) {
+    options.observer = &watcher_;
     options.model_dir = dir_->File("tiny-llama");
     options.compute = DType::kF32;
     auto engine = Engine::Create(options);
@@ -120,6 +119,7 @@ class EngineTest : public ::testing::Test {
 
   static testing::TempDir* dir_;
   static nlohmann::json* reference_;
+  testing::EngineStateWatcher watcher_;
 };
 
 testing::TempDir* EngineTest::dir_ = nullptr;
@@ -135,7 +135,7 @@ TEST_F(EngineTest, GreedyMatchesThePyTorchReference) {
   EXPECT_EQ(c.reason(), FinishReason::kLength);
   EXPECT_EQ(c.timings().generated_tokens, 12);
   EXPECT_EQ(c.timings().prompt_tokens, 7);
-  EXPECT_EQ(BlocksUsedAfterSettling(*engine), 0);
+  EXPECT_EQ(watcher_.WaitForBlocksUsed(0), 0);
 }
 
 TEST_F(EngineTest, ConcurrentRequestsGiveTheSameGreedyTokensAsAlone) {
@@ -164,15 +164,14 @@ TEST_F(EngineTest, CancelEndsTheRequestAndFreesItsBlocks) {
   Collector c;
   auto id = engine->Submit(Greedy(2, 200), c.Callback());
   ASSERT_TRUE(id.ok());
-  // The snapshot is published at the end of each step, after that step's events.
-  while (c.events() == 0 || engine->Snapshot().kv_blocks_used == 0) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  c.WaitForEvents(1);
+  ASSERT_TRUE(watcher_.WaitUntil(
+      [](const testing::ReportedQueueState& s) { return s.kv_blocks_used > 0; }));
   engine->Cancel(*id);
   ASSERT_TRUE(c.WaitFor(absl::Seconds(10)));
   EXPECT_EQ(c.reason(), FinishReason::kCancelled);
   EXPECT_LT(c.tokens().size(), 200u);
-  EXPECT_EQ(BlocksUsedAfterSettling(*engine), 0);
+  EXPECT_EQ(watcher_.WaitForBlocksUsed(0), 0);
 }
 
 TEST_F(EngineTest, DeadlineEndsARunningRequestAndAnExpiredOneIsRefused) {
@@ -186,7 +185,7 @@ TEST_F(EngineTest, DeadlineEndsARunningRequestAndAnExpiredOneIsRefused) {
   GenerationRequest r = Greedy(0, 500);
   r.deadline = clock.Now() + absl::Seconds(1);
   ASSERT_TRUE(engine->Submit(r, c.Callback()).ok());
-  while (c.events() == 0) absl::SleepFor(absl::Milliseconds(1));
+  c.WaitForEvents(1);
   clock.Advance(absl::Seconds(2));
   ASSERT_TRUE(c.WaitFor(absl::Seconds(10)));
   EXPECT_EQ(c.reason(), FinishReason::kDeadline);
@@ -205,8 +204,8 @@ TEST_F(EngineTest, FullWaitingQueueIsRejectedAtOnce) {
   engine->SetStepDelayForTesting(absl::Milliseconds(20));
   Collector a, b;
   ASSERT_TRUE(engine->Submit(Greedy(0, 50), a.Callback()).ok());
-  while (a.events() == 0) absl::SleepFor(absl::Milliseconds(1));  // a is running
-  ASSERT_TRUE(engine->Submit(Greedy(1, 5), b.Callback()).ok());   // b waits
+  a.WaitForEvents(1);                                            // a is running
+  ASSERT_TRUE(engine->Submit(Greedy(1, 5), b.Callback()).ok());  // b waits
   auto c = engine->Submit(Greedy(1, 5), [](const GenerationEvent&) {});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(c.status().message(), HasSubstr("waiting queue is full"));
@@ -225,30 +224,30 @@ TEST_F(EngineTest, BadRequestsNameTheField) {
     EXPECT_THAT(s.message(), HasSubstr(field));
   };
   GenerationRequest empty;
-  check(empty, "prompt is empty");
+  check(empty, "prompt: must not be empty");
   GenerationRequest out_of_range = Greedy(0);
   out_of_range.prompt_tokens[1] = 100000;
-  check(out_of_range, "prompt_tokens[1]");
+  check(out_of_range, "prompt_token_ids[1]: 100000 is outside the vocabulary [0, 512)");
   GenerationRequest too_long = Greedy(0);
   too_long.prompt_tokens.assign(300, 5);
-  check(too_long, "context length");
+  check(too_long, "prompt_token_ids: 300 tokens; the context length is 256");
   // Text far past what the context could hold is refused before it is tokenized (context 256:
   // at most 64 x 256 bytes); text just under that goes to the tokenizer and the token count check.
   GenerationRequest huge_text;
   huge_text.prompt.assign(64 * 256 + 1, 'a');
-  check(huge_text, "bytes cannot fit the context of 256 tokens");
+  check(huge_text, "prompt: 16385 bytes cannot fit the context of 256 tokens");
   GenerationRequest long_text;
   long_text.prompt.assign(64 * 256, 'a');
-  check(long_text, "context length");
+  check(long_text, "tokens; the context length is 256");
   GenerationRequest max_new = Greedy(0);
   max_new.max_new_tokens = 1 << 20;
-  check(max_new, "max_new_tokens");
+  check(max_new, "max_new_tokens: must be in [0, 4096], got 1048576");
   GenerationRequest temperature = Greedy(0);
   temperature.sampling.temperature = -1;
-  check(temperature, "temperature");
+  check(temperature, "sampling.temperature: must be in [0, 100], got -1");
   GenerationRequest stop = Greedy(0);
   stop.stop = {"ok", ""};
-  check(stop, "stop[1]");
+  check(stop, "stop[1]: must not be empty");
   // The engine still serves afterwards.
   Collector c;
   ASSERT_TRUE(engine->Submit(Greedy(1), c.Callback()).ok());

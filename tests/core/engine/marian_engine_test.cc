@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/test_util/engine_state_watcher.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
 
@@ -79,8 +80,10 @@ class MarianEngineTest : public ::testing::Test {
     delete reference_;
   }
 
+  // The engine reports its queue and KV state to watcher_ (tests wait on it, not on sleeps).
   std::unique_ptr<Engine> MakeEngine() {
     EngineOptions options;
+    options.observer = &watcher_;
     options.model_dir = dir_->File("tiny-marian");
     options.compute = DType::kF32;
     options.block_size = 8;
@@ -140,6 +143,7 @@ class MarianEngineTest : public ::testing::Test {
   }
 
   static testing::TempDir* dir_;
+  testing::EngineStateWatcher watcher_;
   static nlohmann::json* reference_;
 };
 
@@ -204,12 +208,8 @@ TEST_F(MarianEngineTest, BeamSearchMatchesTheReferenceAloneAndBatched) {
     ExpectBeamMatches(beams[i]->Wait(), i, 0);
     EXPECT_EQ(greedy[i]->Wait().tokens, Result(i)["greedy"].get<std::vector<int32_t>>());
   }
-  EngineSnapshot s = engine->Snapshot();
-  for (int k = 0; k < 200 && s.kv_blocks_used != 0; ++k) {
-    absl::SleepFor(absl::Milliseconds(5));
-    s = engine->Snapshot();
-  }
-  EXPECT_EQ(s.kv_blocks_used, 0) << "beam groups and cross-attention blocks must all be freed";
+  EXPECT_EQ(watcher_.WaitForBlocksUsed(0), 0)
+      << "beam groups and cross-attention blocks must all be freed";
 }
 
 TEST_F(MarianEngineTest, CancellingABeamSearchInFlightEndsItAndFreesItsWholeGroup) {
@@ -222,7 +222,8 @@ TEST_F(MarianEngineTest, CancellingABeamSearchInFlightEndsItAndFreesItsWholeGrou
   auto id = engine->Submit(Beam(0, 0), beam.Callback());
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(engine->Submit(Greedy(1), greedy.Callback()).ok());
-  while (engine->Snapshot().kv_blocks_used == 0) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(watcher_.WaitUntil(
+      [](const testing::ReportedQueueState& s) { return s.kv_blocks_used > 0; }));
   engine->Cancel(*id);
   const Outcome cancelled = beam.Wait();
   EXPECT_EQ(cancelled.reason, FinishReason::kCancelled);
@@ -230,12 +231,8 @@ TEST_F(MarianEngineTest, CancellingABeamSearchInFlightEndsItAndFreesItsWholeGrou
   EXPECT_TRUE(cancelled.hypotheses.empty());
   // The greedy request beside it is untouched.
   EXPECT_EQ(greedy.Wait().tokens, Result(1)["greedy"].get<std::vector<int32_t>>());
-  EngineSnapshot s = engine->Snapshot();
-  for (int k = 0; k < 200 && s.kv_blocks_used != 0; ++k) {
-    absl::SleepFor(absl::Milliseconds(5));
-    s = engine->Snapshot();
-  }
-  EXPECT_EQ(s.kv_blocks_used, 0) << "the cancelled group's beams and cross blocks must be freed";
+  EXPECT_EQ(watcher_.WaitForBlocksUsed(0), 0)
+      << "the cancelled group's beams and cross blocks must be freed";
   // The engine keeps serving beam requests afterwards.
   engine->SetStepDelayForTesting(absl::ZeroDuration());
   Pending again;
@@ -284,24 +281,26 @@ TEST_F(MarianEngineTest, RefusesBeamSettingsItCannotHonour) {
   };
   absl::Status s = submit([](GenerationRequest& r) { r.sampling.top_k = 5; });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("top_k"));
+  EXPECT_THAT(s.message(), HasSubstr("sampling.top_k: not supported with beam search"));
   s = submit([](GenerationRequest& r) { r.beam.num_beams = 65; });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("num_beams"));
+  EXPECT_THAT(s.message(), HasSubstr("beam.num_beams: must be in [0, 64], got 65"));
   s = submit([](GenerationRequest& r) { r.beam.num_return_sequences = 5; });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("num_return_sequences"));
+  EXPECT_THAT(s.message(), HasSubstr("beam.num_return_sequences: must be in [0, beam.num_beams"));
   s = submit([](GenerationRequest& r) { r.stop = {"x"}; });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("stop"));
-  // A source longer than the encoder's 128 positions.
+  EXPECT_THAT(s.message(), HasSubstr("stop: not supported with beam search"));
+  // A source longer than the encoder's 128 positions (one beam, so one sequence).
   s = submit([](GenerationRequest& r) {
     r.beam.num_beams = 1;
+    r.beam.num_return_sequences = 1;
     r.prompt.clear();
     for (int k = 0; k < 200; ++k) r.prompt += "cat ";
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("encoder takes at most"));
+  EXPECT_THAT(s.message(), HasSubstr("prompt: the source has"));
+  EXPECT_THAT(s.message(), HasSubstr("the encoder takes at most 128"));
 }
 
 }  // namespace

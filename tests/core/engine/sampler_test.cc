@@ -142,27 +142,5 @@ TEST(SamplerTest, InfiniteLogitsGetFiniteLogprobs) {
   EXPECT_EQ(two.top[2].logprob, -inf);
 }
 
-TEST(SamplingParamsTest, ValidationNamesTheField) {
-  SamplingParams p;
-  p.temperature = -1;
-  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("temperature"));
-  p = {};
-  p.top_p = 0;
-  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_p"));
-  p = {};
-  p.top_p = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_FALSE(ValidateSamplingParams(p).ok());
-  p = {};
-  p.top_k = -1;
-  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_k"));
-  p = {};
-  p.repetition_penalty = 0;
-  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("repetition_penalty"));
-  p = {};
-  p.top_logprobs = 21;
-  EXPECT_THAT(ValidateSamplingParams(p).message(), ::testing::HasSubstr("top_logprobs"));
-  EXPECT_TRUE(ValidateSamplingParams(SamplingParams{}).ok());
-}
-
 }  // namespace
 }  // namespace ember

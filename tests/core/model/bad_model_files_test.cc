@@ -1,7 +1,6 @@
-// The bad-model-files matrix (issue 8, item 2). Each case copies a valid tiny generated model
-// directory, breaks one thing in it, and loads it through Engine::Create, the one function the
-// server's LoadModel calls (config.json, checkpoint, tokenizer, generation_config.json, in that
-// order). A case passes when:
+// The bad-model-files matrix. Each case copies a valid tiny generated model directory, breaks one
+// thing in it, and loads it through Engine::Create, the one function the server's LoadModel calls
+// (config.json, checkpoint, tokenizer, generation_config.json, in that order). A case passes when:
 //   * the load fails with the expected canonical code and a message naming the file and the tensor
 //     or field at fault, or, for the few defects a loader should accept (non-finite weights,
 //     unused tensors), the model loads and a logged warning names them;

@@ -3,6 +3,7 @@
 #include <ostream>
 #include <string>
 
+#include "core/util/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -37,6 +39,30 @@ TEST(HalfTest, RoundsToNearestEven) {
   EXPECT_EQ(HalfToFloat(FloatToHalf(5.96e-8f)), std::ldexp(1.0f, -24));  // smallest subnormal
   EXPECT_EQ(Bf16ToFloat(FloatToBf16(1.0f + 1.0f / 256.0f)), 1.0f);
   EXPECT_EQ(Bf16ToFloat(FloatToBf16(1.0f + 3.0f / 256.0f)), 1.0f + 4.0f / 256.0f);
+}
+
+// WidenToF32 reads checkpoint data where it lies: at an odd address too (safetensors offsets need
+// not be aligned), for each dtype, giving exactly the scalar conversions above.
+TEST(HalfTest, WidenToF32ReadsEveryDTypeAtAnyAlignment) {
+  const std::vector<float> values = {1.0f, -2.5f, 0.0f, 65504.0f, 3.0e-5f};
+  for (DType dtype : {DType::kF32, DType::kF16, DType::kBF16}) {
+    std::vector<unsigned char> bytes(1 + values.size() * DTypeSize(dtype));
+    std::vector<float> expected;
+    for (size_t i = 0; i < values.size(); ++i) {
+      unsigned char* at = bytes.data() + 1 + i * DTypeSize(dtype);
+      if (dtype == DType::kF32) {
+        std::memcpy(at, &values[i], sizeof(float));
+        expected.push_back(values[i]);
+        continue;
+      }
+      const uint16_t bits = dtype == DType::kF16 ? FloatToHalf(values[i]) : FloatToBf16(values[i]);
+      std::memcpy(at, &bits, sizeof(bits));
+      expected.push_back(dtype == DType::kF16 ? HalfToFloat(bits) : Bf16ToFloat(bits));
+    }
+    std::vector<float> widened(values.size());
+    WidenToF32(bytes.data() + 1, dtype, values.size(), widened.data());
+    EXPECT_EQ(widened, expected) << DTypeName(dtype);
+  }
 }
 
 }  // namespace

@@ -1,14 +1,27 @@
 // PlanRequest: each kind's request and client behaviour, and every invalid variant checked
-// against the server's own validation (server/request_conversion.h) as the oracle.
+// against the server's own conversion (server/request_conversion.h) and the engine's validation
+// (core/engine/request_validation.h) as the oracle.
 #include "tools/soak/request_plan.h"
 
 #include <set>
 
+#include "core/engine/request_validation.h"
 #include "gtest/gtest.h"
 #include "server/request_conversion.h"
 
 namespace ember::soak {
 namespace {
+
+// What the server answers before any engine state matters: conversion, then validation against
+// the tiny model's limits.
+absl::Status Refusal(const ember::v1::GenerateRequest& request, int64_t vocab_size) {
+  absl::StatusOr<GenerationRequest> converted = ToGenerationRequest(request, "tiny-llama");
+  if (!converted.ok()) return converted.status();
+  RequestLimits limits;
+  limits.vocab_size = vocab_size;
+  limits.max_new_tokens_limit = 4096;
+  return ValidateGenerationRequest(*converted, limits);
+}
 
 RequestShape TinyModelShape() {
   RequestShape shape;
@@ -80,29 +93,21 @@ TEST(RequestPlanTest, TheSameSeedPlansTheSameRequests) {
 
 TEST(RequestPlanTest, ValidPlansPassTheServersValidation) {
   const RequestShape shape = TinyModelShape();
-  RequestLimits limits;
-  limits.model_name = "tiny-llama";
-  limits.vocab_size = shape.vocab_size;
-  limits.max_new_tokens_limit = 4096;
   std::mt19937_64 rng(10);
   for (RequestKind kind : {RequestKind::kNormal, RequestKind::kCancel, RequestKind::kDeadline,
                            RequestKind::kSlowRead}) {
     for (int i = 0; i < 200; ++i) {
       const PlannedRequest plan = PlanRequest(kind, shape, rng, "soak-0-1-normal");
-      const absl::Status status = ToGenerationRequest(plan.request, limits).status();
+      const absl::Status status = Refusal(plan.request, shape.vocab_size);
       EXPECT_TRUE(status.ok()) << RequestKindName(kind) << ": " << status;
     }
   }
 }
 
 TEST(RequestPlanTest, EveryInvalidVariantIsRefusedWithInvalidArgument) {
-  RequestLimits limits;
-  limits.model_name = "tiny-llama";
-  limits.vocab_size = 512;
-  limits.max_new_tokens_limit = 4096;
   std::set<std::string> messages;
   for (int variant = 0; variant < kNumInvalidVariants; ++variant) {
-    const absl::Status status = ToGenerationRequest(InvalidRequest(variant, "id"), limits).status();
+    const absl::Status status = Refusal(InvalidRequest(variant, "id"), 512);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << variant << ": " << status;
     messages.insert(std::string(status.message()));
   }
