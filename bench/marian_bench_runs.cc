@@ -150,14 +150,14 @@ absl::StatusOr<WorkloadRun> RunWorkload(Engine& engine,
     }
     for (int64_t i = first; i < last; ++i) {
       GenerationRequest request;
-      request.client_id = absl::StrCat("marian-bench-", i);
+      request.request_id = absl::StrCat("marian-bench-", i);
       request.prompt = sentences[static_cast<size_t>(i)].text;
       request.max_new_tokens = spec.max_new_tokens;
       request.sampling.temperature = 0.0f;
       request.sampling.seed = 1;
       request.beam.num_beams = spec.num_beams;
       request.beam.num_return_sequences = 1;
-      absl::StatusOr<RequestId> id = engine.Submit(std::move(request), callback);
+      absl::StatusOr<RequestHandle> id = engine.Submit(std::move(request), callback);
       if (!id.ok()) {
         // Requests already submitted still call back into `state`: wait for them first.
         absl::MutexLock lock(&state.mu);

@@ -43,7 +43,7 @@ struct RequestTrace {
 // Submits one request and blocks until its final event; adds its figures to `result`.
 void RunOneInProcess(Engine& engine, const LoadSpec& spec, int index, LoadResult& result) {
   GenerationRequest request;
-  request.client_id = absl::StrCat("bench-", index);
+  request.request_id = absl::StrCat("bench-", index);
   request.prompt_tokens = spec.prompt_tokens;
   request.sampling.temperature = 0;
   request.max_new_tokens = spec.max_new_tokens;

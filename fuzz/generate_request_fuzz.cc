@@ -126,7 +126,7 @@ void CheckAccepted(const v1::GenerateRequest& request, const GenerationRequest& 
                          p.top_logprobs == 0,
                      "accepted a beam search that samples");
   }
-  EMBER_FUZZ_CHECK(out.client_id == request.request_id(), "request_id not carried over");
+  EMBER_FUZZ_CHECK(out.request_id == request.request_id(), "request_id not carried over");
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ struct GenerationCallDeps {
 
 // Shared by the two reactors. `Call` is a reactor's shared state: `reactor` (null once OnDone
 // ran) and `request` (its RequestLifecycle); the reactor has OnEvent(GenerationEvent) and
-// OnSubmitted(const absl::StatusOr<RequestId>&), both run on the relay thread.
+// OnSubmitted(const absl::StatusOr<RequestHandle>&), both run on the relay thread.
 //
 // Submits `request` (on the handler's thread) and routes the engine's events and Submit's outcome
 // through the relay to the reactor, dropping them once the call is done.
@@ -43,7 +43,7 @@ template <typename Call>
 void SubmitThroughRelay(const std::shared_ptr<Call>& call, const GenerationCallDeps& deps,
                         GenerationRequest request) {
   EventRelay* relay = deps.relay;
-  absl::StatusOr<RequestId> id =
+  absl::StatusOr<RequestHandle> id =
       deps.engine->Submit(std::move(request), [call, relay](const GenerationEvent& e) {
         relay->Post([call, e]() mutable {
           if (call->reactor != nullptr) call->reactor->OnEvent(std::move(e));

@@ -29,7 +29,7 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
         "model: \"", request.model(), "\" is not served here (serving \"", served_model, "\")"));
   }
   GenerationRequest out;
-  out.client_id = request.request_id();
+  out.request_id = request.request_id();
   out.prompt = request.prompt();
   out.prompt_tokens.assign(request.prompt_token_ids().begin(), request.prompt_token_ids().end());
   out.max_new_tokens = request.max_new_tokens();

@@ -22,7 +22,7 @@ bool RequestLifecycle::Cancelled() {
   return false;
 }
 
-bool RequestLifecycle::Submitted(RequestId id) {
+bool RequestLifecycle::Submitted(RequestHandle id) {
   id_ = id;
   switch (phase_) {
     case Phase::kSubmitting:
@@ -74,10 +74,10 @@ FinishReason CancelReason(const grpc::CallbackServerContext* context) {
                                                                        : FinishReason::kCancelled;
 }
 
-void LogRequest(const char* method, RequestId id, const std::string& client_id,
+void LogRequest(const char* method, RequestHandle id, const std::string& request_id,
                 const grpc::Status& status, FinishReason reason, const RequestTimings& t) {
-  EMBER_LOG(INFO) << method << " id=" << id << (client_id.empty() ? "" : " client_id=") << client_id
-                  << " status=" << static_cast<int>(status.error_code())
+  EMBER_LOG(INFO) << method << " engine_id=" << id << (request_id.empty() ? "" : " request_id=")
+                  << request_id << " status=" << static_cast<int>(status.error_code())
                   << " finish=" << FinishReasonName(reason) << " prompt_tokens=" << t.prompt_tokens
                   << " generated_tokens=" << t.generated_tokens
                   << " queue_s=" << absl::ToDoubleSeconds(t.queue_wait)

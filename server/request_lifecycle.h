@@ -33,7 +33,7 @@ class RequestLifecycle {
   // OnCancel: true when the request is running and must be cancelled now.
   bool Cancelled();
   // Submit returned `id`: true when a cancel came first and must be sent now.
-  bool Submitted(RequestId id);
+  bool Submitted(RequestHandle id);
   void Refused();
   // The final event arrived.
   void Ended();
@@ -43,11 +43,11 @@ class RequestLifecycle {
   bool complete() const { return phase_ == Phase::kEnded; }
   // The engine request is live (events may still come and a cancel reaches it).
   bool running() const { return phase_ == Phase::kRunning; }
-  RequestId id() const { return id_; }  // 0 until Submitted
+  RequestHandle id() const { return id_; }  // 0 until Submitted
 
  private:
   Phase phase_ = Phase::kSubmitting;
-  RequestId id_ = 0;
+  RequestHandle id_ = 0;
 };
 
 // gRPC cancels a call both when the client goes away and when its deadline passes; the two end a
@@ -55,7 +55,7 @@ class RequestLifecycle {
 FinishReason CancelReason(const grpc::CallbackServerContext* context);
 
 // One log line for a finished request.
-void LogRequest(const char* method, RequestId id, const std::string& client_id,
+void LogRequest(const char* method, RequestHandle id, const std::string& request_id,
                 const grpc::Status& status, FinishReason reason, const RequestTimings& timings);
 
 }  // namespace ember

@@ -72,10 +72,10 @@ struct StreamCall {
 class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse> {
  public:
   StreamGenerateReactor(grpc::CallbackServerContext* context, const GenerationCallDeps& deps,
-                        std::string client_id)
+                        std::string request_id)
       : context_(context),
         deps_(deps),
-        client_id_(std::move(client_id)),
+        request_id_(std::move(request_id)),
         call_(std::make_shared<StreamCall>(deps.metrics, deps.options->max_stream_buffer_bytes,
                                            deps.options->stream_stall_timeout)) {
     call_->reactor = this;
@@ -105,7 +105,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
   }
 
   // Relay thread (SubmitThroughRelay).
-  void OnSubmitted(const absl::StatusOr<RequestId>& id) {
+  void OnSubmitted(const absl::StatusOr<RequestHandle>& id) {
     if (!id.ok()) {
       call_->request.Refused();
       call_->output = OutputPhase::kFinished;
@@ -205,7 +205,7 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
         deps_.metrics->OnRpcFinished("GenerateStream", status.error_code());
       }
       if (deps_.options->log_requests) {
-        LogRequest("GenerateStream", call.request.id(), client_id_, status, call.reason,
+        LogRequest("GenerateStream", call.request.id(), request_id_, status, call.reason,
                    call.timings);
       }
       Finish(status);
@@ -238,14 +238,14 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
     call.cut_off = grpc::Status(grpc::StatusCode::CANCELLED,
                                 "the client did not read the stream for the server's "
                                 "--stream_stall_timeout_seconds: the call was reset");
-    EMBER_LOG(WARNING) << "GenerateStream id=" << call.request.id()
+    EMBER_LOG(WARNING) << "GenerateStream engine_id=" << call.request.id()
                        << ": the client took no output for the stall timeout; resetting the call";
     context_->TryCancel();
   }
 
   grpc::CallbackServerContext* const context_;
   const GenerationCallDeps deps_;
-  const std::string client_id_;
+  const std::string request_id_;
   std::shared_ptr<StreamCall> call_;
 };
 
@@ -254,8 +254,8 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
 grpc::ServerWriteReactor<ember::v1::GenerateStreamResponse>* StartStreamGenerate(
     grpc::CallbackServerContext* context, GenerationRequest request,
     const GenerationCallDeps& deps) {
-  std::string client_id = request.client_id;
-  auto* reactor = new StreamGenerateReactor(context, deps, std::move(client_id));
+  std::string request_id = request.request_id;
+  auto* reactor = new StreamGenerateReactor(context, deps, std::move(request_id));
   reactor->Start(std::move(request));
   return reactor;
 }

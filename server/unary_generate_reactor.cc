@@ -27,12 +27,13 @@ struct UnaryCall {
 class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
  public:
   UnaryGenerateReactor(grpc::CallbackServerContext* context, ember::v1::GenerateResponse* response,
-                       bool return_token_ids, const GenerationCallDeps& deps, std::string client_id)
+                       bool return_token_ids, const GenerationCallDeps& deps,
+                       std::string request_id)
       : context_(context),
         response_(response),
         return_token_ids_(return_token_ids),
         deps_(deps),
-        client_id_(std::move(client_id)),
+        request_id_(std::move(request_id)),
         call_(std::make_shared<UnaryCall>()) {
     call_->reactor = this;
     deps_.calls->Begin();
@@ -64,7 +65,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     if (call.request.complete()) Complete();
   }
 
-  void OnSubmitted(const absl::StatusOr<RequestId>& id) {
+  void OnSubmitted(const absl::StatusOr<RequestHandle>& id) {
     if (!id.ok()) {
       call_->request.Refused();
       const grpc::Status status = ToGrpcStatus(id.status());
@@ -96,7 +97,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     const grpc::Status status = FinalStatus(e.finish_reason, e.error);
     if (deps_.metrics != nullptr) deps_.metrics->OnRpcFinished("Generate", status.error_code());
     if (deps_.options->log_requests) {
-      LogRequest("Generate", call_->request.id(), client_id_, status, e.finish_reason, e.timings);
+      LogRequest("Generate", call_->request.id(), request_id_, status, e.finish_reason, e.timings);
     }
     Finish(status);
   }
@@ -105,7 +106,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
   ember::v1::GenerateResponse* const response_;
   const bool return_token_ids_;
   const GenerationCallDeps deps_;
-  const std::string client_id_;
+  const std::string request_id_;
   std::shared_ptr<UnaryCall> call_;
 };
 
@@ -116,9 +117,9 @@ grpc::ServerUnaryReactor* StartUnaryGenerate(grpc::CallbackServerContext* contex
                                              ember::v1::GenerateResponse* response,
                                              bool return_token_ids,
                                              const GenerationCallDeps& deps) {
-  std::string client_id = request.client_id;
+  std::string request_id = request.request_id;
   auto* reactor =
-      new UnaryGenerateReactor(context, response, return_token_ids, deps, std::move(client_id));
+      new UnaryGenerateReactor(context, response, return_token_ids, deps, std::move(request_id));
   reactor->Start(std::move(request));
   return reactor;
 }

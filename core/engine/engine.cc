@@ -4,9 +4,15 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "core/engine/beam_search.h"
+#include "core/engine/block_allocator.h"
 #include "core/engine/logits_processors.h"
+#include "core/engine/scheduler.h"
+#include "core/engine/sequence.h"
 #include "core/kernels/threads.h"
 #include "core/model/generation_config.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model.h"
 #include "core/util/logging.h"
 #include "core/util/status_macros.h"
 #include "core/util/system_memory.h"
@@ -121,8 +127,8 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
       tokenizer_(std::move(tokenizer)),
       cache_(std::move(cache)),
       eos_ids_(std::move(eos_ids)),
-      allocator_(static_cast<int32_t>(cache_->num_blocks())),
-      scheduler_(SchedulerOptionsFor(options), &allocator_),
+      allocator_(std::make_unique<BlockAllocator>(static_cast<int32_t>(cache_->num_blocks()))),
+      scheduler_(std::make_unique<Scheduler>(SchedulerOptionsFor(options), allocator_.get())),
       seed_source_(options.seed) {
   const ModelConfig& c = model_->config();
   info_.name = std::filesystem::path(options.model_dir).lexically_normal().filename().string();
@@ -159,7 +165,11 @@ Engine::~Engine() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Engine::Cancel(RequestId id, FinishReason reason) {
+int64_t Engine::BlocksFor(int64_t positions) const {
+  return KvCache::BlocksFor(positions, options_.block_size);
+}
+
+void Engine::Cancel(RequestHandle id, FinishReason reason) {
   absl::MutexLock lock(&mu_);
   cancels_.emplace_back(id, reason);
 }
@@ -209,14 +219,14 @@ void Engine::Loop() {
   }
   // Shutdown: everything still here ends as cancelled.
   TakeInbox();
-  std::vector<RequestId> ids;
+  std::vector<RequestHandle> ids;
   for (const auto& [id, seq] : sequences_) ids.push_back(id);
-  for (RequestId id : ids) Finish(*sequences_[id], FinishReason::kCancelled);
+  for (RequestHandle id : ids) Finish(*sequences_[id], FinishReason::kCancelled);
 }
 
 void Engine::TakeInbox() {
   std::vector<std::unique_ptr<Sequence>> inbox;
-  std::vector<std::pair<RequestId, FinishReason>> cancels;
+  std::vector<std::pair<RequestHandle, FinishReason>> cancels;
   std::optional<absl::Status> cancel_all;
   {
     absl::MutexLock lock(&mu_);
@@ -227,7 +237,7 @@ void Engine::TakeInbox() {
   for (auto& seq : inbox) {
     Sequence* s = seq.get();
     sequences_[s->id] = std::move(seq);
-    scheduler_.Enqueue(&s->entry);
+    scheduler_->Enqueue(&s->entry);
   }
   for (const auto& [id, reason] : cancels) {
     auto it = sequences_.find(id);
@@ -253,18 +263,18 @@ void Engine::ExpireDeadlines(absl::Time now) {
 bool Engine::Step() {
   TakeInbox();
   ExpireDeadlines(clock_->Now());
-  std::vector<StepItem> items = scheduler_.Schedule();
-  const int64_t preemptions = scheduler_.TakePreemptionCount();
+  std::vector<StepItem> items = scheduler_->Schedule();
+  const int64_t preemptions = scheduler_->TakePreemptionCount();
   if (items.empty()) {
     if (options_.observer != nullptr) {
-      options_.observer->OnQueueState(static_cast<int64_t>(scheduler_.num_running()),
-                                      static_cast<int64_t>(scheduler_.num_waiting()),
-                                      allocator_.num_used(), allocator_.num_total());
+      options_.observer->OnQueueState(static_cast<int64_t>(scheduler_->num_running()),
+                                      static_cast<int64_t>(scheduler_->num_waiting()),
+                                      allocator_->num_used(), allocator_->num_total());
     }
     absl::MutexLock lock(&mu_);
-    snapshot_.running = static_cast<int64_t>(scheduler_.num_running());
-    snapshot_.waiting = static_cast<int64_t>(scheduler_.num_waiting());
-    snapshot_.kv_blocks_used = allocator_.num_used();
+    snapshot_.running = static_cast<int64_t>(scheduler_->num_running());
+    snapshot_.waiting = static_cast<int64_t>(scheduler_->num_waiting());
+    snapshot_.kv_blocks_used = allocator_->num_used();
     snapshot_.last_progress = clock_->Now();
     return false;
   }
@@ -342,10 +352,10 @@ bool Engine::Step() {
   }
   ++steps_;
   stats.sequences = static_cast<int64_t>(items.size());
-  stats.running = static_cast<int64_t>(scheduler_.num_running());
-  stats.waiting = static_cast<int64_t>(scheduler_.num_waiting());
-  stats.kv_blocks_used = allocator_.num_used();
-  stats.kv_blocks_total = allocator_.num_total();
+  stats.running = static_cast<int64_t>(scheduler_->num_running());
+  stats.waiting = static_cast<int64_t>(scheduler_->num_waiting());
+  stats.kv_blocks_used = allocator_->num_used();
+  stats.kv_blocks_total = allocator_->num_total();
   stats.preemptions = preemptions;
   stats.duration = clock_->Now() - start;
   if (options_.observer != nullptr) {
@@ -431,7 +441,7 @@ FinishReason Engine::EosFinishReason(const Sequence& seq, int64_t generated) con
 }
 
 void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, GenerationEvent* last) {
-  absl::Status freed = scheduler_.Remove(&seq.entry);
+  absl::Status freed = scheduler_->Remove(&seq.entry);
   if (!freed.ok()) EMBER_LOG(ERROR) << "request " << seq.id << ": " << freed.message();
   seq.state = SequenceState::kFinished;
   const absl::Time now = clock_->Now();

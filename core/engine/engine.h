@@ -13,20 +13,29 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "core/engine/block_allocator.h"
+#include "absl/time/time.h"
 #include "core/engine/engine_observer.h"
 #include "core/engine/engine_options.h"
 #include "core/engine/random.h"
 #include "core/engine/request.h"
 #include "core/engine/request_validation.h"
-#include "core/engine/scheduler.h"
-#include "core/engine/sequence.h"
-#include "core/model/model.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace ember {
+
+// The engine's loop-thread machinery stays out of this header: callers (the server) see the
+// requests, events and snapshots, never the model, the KV cache or the scheduler.
+class BlockAllocator;
+class KvCache;
+class Model;
+class Scheduler;
+struct BeamSearchOptions;
+struct Sequence;
+struct SequenceStep;
+struct StepItem;
 
 // What the served model is, for model-info APIs and logs.
 struct ModelInfo {
@@ -73,12 +82,12 @@ class Engine {
   // options' limits), then what needs the engine (the prompt's tokens against the context, the
   // KV-cache capacity); DEADLINE_EXCEEDED when its deadline has passed; RESOURCE_EXHAUSTED when
   // the waiting queue is full; UNAVAILABLE after Shutdown.
-  absl::StatusOr<RequestId> Submit(GenerationRequest request, EventCallback callback);
+  absl::StatusOr<RequestHandle> Submit(GenerationRequest request, EventCallback callback);
 
   // Ends a request at the next step with `reason` (kCancelled, or kDeadline when the caller knows
   // the request's deadline passed, e.g. gRPC cancelled the call for it). Unknown or finished ids
   // are ignored.
-  void Cancel(RequestId id, FinishReason reason = FinishReason::kCancelled);
+  void Cancel(RequestHandle id, FinishReason reason = FinishReason::kCancelled);
 
   // Ends every request in flight (waiting or running) at the next step with kCancelled and
   // `why` as its event's error, so each still gets its final event (usage, timings). The server's
@@ -136,9 +145,7 @@ class Engine {
   // The logits processors of encoder-decoder models (bad words, forced eos) on one row before
   // sampling.
   void ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const;
-  int64_t BlocksFor(int64_t positions) const {
-    return KvCache::BlocksFor(positions, options_.block_size);
-  }
+  int64_t BlocksFor(int64_t positions) const;
 
   const EngineOptions options_;
   const Clock* clock_;
@@ -150,23 +157,23 @@ class Engine {
   RequestLimits limits_;  // from info_ and options_
 
   // Loop-thread state.
-  BlockAllocator allocator_;
-  Scheduler scheduler_;
-  absl::flat_hash_map<RequestId, std::unique_ptr<Sequence>> sequences_;
+  std::unique_ptr<BlockAllocator> allocator_;
+  std::unique_ptr<Scheduler> scheduler_;
+  absl::flat_hash_map<RequestHandle, std::unique_ptr<Sequence>> sequences_;
   std::vector<float> logits_;
   int64_t steps_ = 0;
 
   // Shared with submitting threads.
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Sequence>> inbox_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<RequestId, FinishReason>> cancels_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<RequestHandle, FinishReason>> cancels_ ABSL_GUARDED_BY(mu_);
   // Set by CancelAll: every request in flight ends with kCancelled and this error.
   std::optional<absl::Status> cancel_all_ ABSL_GUARDED_BY(mu_);
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;   // submitted, not yet finished
   int64_t unadmitted_ ABSL_GUARDED_BY(mu_) = 0;  // submitted, never scheduled yet
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
-  RequestId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  RequestHandle next_id_ ABSL_GUARDED_BY(mu_) = 1;
   Random seed_source_ ABSL_GUARDED_BY(mu_);
   EngineSnapshot snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> step_delay_ns_{0};  // SetStepDelayForTesting

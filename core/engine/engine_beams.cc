@@ -5,8 +5,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/engine/beam_search.h"
+#include "core/engine/block_allocator.h"
 #include "core/engine/engine.h"
 #include "core/engine/logits_processors.h"
+#include "core/engine/scheduler.h"
+#include "core/engine/sequence.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model.h"
 
 namespace ember {
 namespace {

@@ -6,8 +6,14 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/engine/beam_search.h"
+#include "core/engine/block_allocator.h"
 #include "core/engine/engine.h"
 #include "core/engine/request_validation.h"
+#include "core/engine/scheduler.h"
+#include "core/engine/sequence.h"
+#include "core/model/kv_cache.h"
+#include "core/model/model.h"
 #include "core/util/status_macros.h"
 
 namespace ember {
@@ -67,7 +73,7 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
   const int64_t own = beams > 1
                           ? beams * BlocksFor(std::min(len + new_tokens, model_->max_context()))
                           : BlocksFor(len + 1);
-  const int64_t blocks = own + cross_blocks + scheduler_.options().watermark_blocks;
+  const int64_t blocks = own + cross_blocks + scheduler_->options().watermark_blocks;
   if (blocks > cache_->num_blocks()) {
     if (beams > 1) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -82,7 +88,7 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallback callback) {
+absl::StatusOr<RequestHandle> Engine::Submit(GenerationRequest request, EventCallback callback) {
   RETURN_IF_ERROR(ValidateAndTokenize(request));
   const int32_t max_new_tokens =
       request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
@@ -110,7 +116,7 @@ absl::StatusOr<RequestId> Engine::Submit(GenerationRequest request, EventCallbac
   // Work arriving on an idle engine: the stall watchdog measures progress from here, not from the
   // last step before the idle time (which could be longer ago than the stall timeout).
   if (in_flight_ == 0) snapshot_.last_progress = now;
-  const RequestId id = next_id_++;
+  const RequestHandle id = next_id_++;
   const uint64_t seed = request.sampling.seed.value_or(seed_source_.Next());
   auto seq =
       std::make_unique<Sequence>(id, std::move(request), std::move(callback), *tokenizer_, seed);

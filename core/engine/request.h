@@ -17,7 +17,9 @@
 
 namespace ember {
 
-using RequestId = uint64_t;
+// The engine's own id of a submitted request: Submit returns it, Cancel takes it, every event
+// carries it, and the server logs it as engine_id. Not the caller's request_id.
+using RequestHandle = uint64_t;
 
 // Beam search settings (transformers' generate(num_beams=...); docs/MARIAN.md). num_beams 0 or 1
 // turns it off: the request samples (or decodes greedily) as `sampling` says. The ranges, as in the
@@ -34,9 +36,9 @@ struct BeamParams {
 // A request as Engine::Submit takes it. Each field has a counterpart in the API (generation.proto's
 // GenerateRequest), whose path ValidateGenerationRequest names when it refuses the field.
 struct GenerationRequest {
-  // The caller's id for logs and events (the API's request_id): up to 128 printable ASCII
-  // characters.
-  std::string client_id;
+  // The caller's own id, echoed in the request's log line (the API's request_id): up to 128
+  // printable ASCII characters. Not the engine's RequestHandle.
+  std::string request_id;
   // The prompt, exactly one of: as text (tokenized with add_special_tokens, so a BOS is added when
   // the tokenizer says so), or as token ids (the API's prompt_token_ids).
   std::string prompt;
@@ -94,7 +96,7 @@ struct Hypothesis {
 };
 
 struct GenerationEvent {
-  RequestId id = 0;
+  RequestHandle id = 0;
   // Tokens generated since the previous event (usually one).
   std::vector<int32_t> tokens;
   // Text that became final with them (may be empty while a multi-byte character or a possible

@@ -183,7 +183,7 @@ absl::Status ValidateSamplingParams(const SamplingParams& p) {
 
 absl::Status ValidateGenerationRequest(const GenerationRequest& request,
                                        const RequestLimits& limits) {
-  if (absl::Status s = CheckRequestId(request.client_id); !s.ok()) return s;
+  if (absl::Status s = CheckRequestId(request.request_id); !s.ok()) return s;
   if (absl::Status s = CheckPrompt(request, limits); !s.ok()) return s;
   if (request.max_new_tokens < 0 || request.max_new_tokens > limits.max_new_tokens_limit) {
     return Invalid("max_new_tokens", absl::StrCat("must be in [0, ", limits.max_new_tokens_limit,

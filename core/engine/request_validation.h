@@ -42,7 +42,7 @@ struct RequestLimits {
   int max_stop_string_bytes = 256;
 };
 
-// request_id (GenerationRequest::client_id): at most this many printable ASCII characters.
+// request_id (GenerationRequest::request_id): at most this many printable ASCII characters.
 inline constexpr int kMaxRequestIdBytes = 128;
 // top_logprobs: alternatives per position at most.
 inline constexpr int32_t kMaxTopLogprobs = 20;

@@ -36,7 +36,7 @@ struct BeamGroup {
 };
 
 struct Sequence {
-  Sequence(RequestId request_id, GenerationRequest req, EventCallback cb,
+  Sequence(RequestHandle request_id, GenerationRequest req, EventCallback cb,
            const Tokenizer& tokenizer, uint64_t seed)
       : id(request_id),
         request(std::move(req)),
@@ -45,7 +45,7 @@ struct Sequence {
         decoder(tokenizer, request.skip_special_tokens),
         stop(request.stop) {}
 
-  const RequestId id;
+  const RequestHandle id;
   GenerationRequest request;  // prompt_tokens filled in by Submit
   EventCallback callback;
   SequenceState state = SequenceState::kWaiting;

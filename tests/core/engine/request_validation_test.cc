@@ -31,7 +31,7 @@ RequestLimits Limits() {
 
 GenerationRequest Good() {
   GenerationRequest r;
-  r.client_id = "req-1";
+  r.request_id = "req-1";
   r.prompt_tokens = {1, 2, 3};
   r.max_new_tokens = 8;
   return r;
@@ -60,11 +60,11 @@ std::vector<BadCase> BadCases() {
   const std::string sampled = beams + ", which does not sample; leave it ";
   return {
       // request_id
-      {"request_id of 129 characters", [](auto& r) { r.client_id.assign(129, 'x'); },
+      {"request_id of 129 characters", [](auto& r) { r.request_id.assign(129, 'x'); },
        "request_id: longer than 128 characters"},
-      {"request_id with a tab", [](auto& r) { r.client_id = "tab\tin id"; },
+      {"request_id with a tab", [](auto& r) { r.request_id = "tab\tin id"; },
        "request_id: must be printable ASCII"},
-      {"request_id not ASCII", [](auto& r) { r.client_id = "caf\xC3\xA9"; },
+      {"request_id not ASCII", [](auto& r) { r.request_id = "caf\xC3\xA9"; },
        "request_id: must be printable ASCII"},
       // prompt / prompt_token_ids
       {"no prompt", [](auto& r) { r.prompt_tokens.clear(); }, "prompt: must not be empty"},
@@ -209,8 +209,8 @@ TEST(RequestValidationTest, EveryMessageIsFieldColonProblem) {
 
 TEST(RequestValidationTest, TheLimitsThemselvesAreAccepted) {
   std::vector<std::function<void(GenerationRequest&)>> edges = {
-      [](auto& r) { r.client_id.assign(kMaxRequestIdBytes, '~'); },
-      [](auto& r) { r.client_id.clear(); },
+      [](auto& r) { r.request_id.assign(kMaxRequestIdBytes, '~'); },
+      [](auto& r) { r.request_id.clear(); },
       [](auto& r) {
         r.prompt_tokens.clear();
         r.prompt = "Gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80";  // 2-, 3- and 4-byte UTF-8
