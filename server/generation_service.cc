@@ -120,6 +120,12 @@ absl::StatusOr<GenerationRequest> GenerationService::Convert(
   return out;
 }
 
+absl::Status GenerationService::CheckServed(const std::string& model) const {
+  if (model.empty() || model == limits_.model_name) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("model: \"", model, "\" is not served here (serving \"",
+                                          limits_.model_name, "\")"));
+}
+
 grpc::ServerUnaryReactor* GenerationService::FinishNow(grpc::CallbackServerContext* context,
                                                        const char* method,
                                                        const absl::Status& status) {
@@ -169,9 +175,8 @@ grpc::ServerUnaryReactor* GenerationService::HandleTokenize(
   // Refused by ParseRequest, e.g. `text` not UTF-8: the tokenizer only ever sees valid UTF-8.
   if (!checked.status.ok()) return FinishNow(context, "Tokenize", checked.status);
   const ember::v1::TokenizeRequest& request = checked.message;
-  if (!request.model().empty() && request.model() != limits_.model_name) {
-    return FinishNow(context, "Tokenize",
-                     absl::NotFoundError("model: \"" + request.model() + "\" is not served here"));
+  if (absl::Status served = CheckServed(request.model()); !served.ok()) {
+    return FinishNow(context, "Tokenize", served);
   }
   const Tokenizer& tokenizer = (*engine)->tokenizer();
   auto ids = tokenizer.Encode(request.text(), request.add_special_tokens());
@@ -191,9 +196,8 @@ grpc::ServerUnaryReactor* GenerationService::HandleDetokenize(
   if (!engine.ok()) return FinishNow(context, "Detokenize", engine.status());
   if (!checked.status.ok()) return FinishNow(context, "Detokenize", checked.status);
   const ember::v1::DetokenizeRequest& request = checked.message;
-  if (!request.model().empty() && request.model() != limits_.model_name) {
-    return FinishNow(context, "Detokenize",
-                     absl::NotFoundError("model: \"" + request.model() + "\" is not served here"));
+  if (absl::Status served = CheckServed(request.model()); !served.ok()) {
+    return FinishNow(context, "Detokenize", served);
   }
   const Tokenizer& tokenizer = (*engine)->tokenizer();
   // The same range as GenerateRequest.prompt_token_ids: the model's vocabulary.

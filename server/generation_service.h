@@ -67,6 +67,8 @@ class GenerationService final : public ember::v1::Generation::Service {
   absl::StatusOr<GenerationRequest> Convert(
       grpc::CallbackServerContext* context,
       const CheckedRequest<ember::v1::GenerateRequest>& request) const;
+  // NOT_FOUND `model: ...` unless `model` is empty (the default) or the served model's name.
+  absl::Status CheckServed(const std::string& model) const;
   grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const char* method,
                                       const absl::Status& status);
 

@@ -1,50 +1,8 @@
 #include "core/tokenizer/utf8.h"
 
+#include "core/util/utf8.h"
+
 namespace ember::tokenizer_internal {
-namespace {
-
-// Examines the sequence starting at p[0] (n > 0 bytes available). Returns its length when it is
-// well-formed; otherwise returns 0 and stores in *bad_len the length of the maximal ill-formed
-// subpart (at least 1), following Unicode Table 3-7 the same way Rust's Utf8Chunks does.
-size_t CheckSequence(const unsigned char* p, size_t n, size_t* bad_len) {
-  const unsigned char b0 = p[0];
-  if (b0 < 0x80) return 1;
-  size_t need;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 2;
-  } else if (b0 == 0xE0) {
-    need = 3;
-    lo = 0xA0;
-  } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-    need = 3;
-  } else if (b0 == 0xED) {
-    need = 3;
-    hi = 0x9F;
-  } else if (b0 == 0xF0) {
-    need = 4;
-    lo = 0x90;
-  } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-    need = 4;
-  } else if (b0 == 0xF4) {
-    need = 4;
-    hi = 0x8F;
-  } else {
-    *bad_len = 1;
-    return 0;
-  }
-  for (size_t i = 1; i < need; ++i) {
-    const unsigned char lo_i = i == 1 ? lo : 0x80;
-    const unsigned char hi_i = i == 1 ? hi : 0xBF;
-    if (i >= n || p[i] < lo_i || p[i] > hi_i) {
-      *bad_len = i;
-      return 0;
-    }
-  }
-  return need;
-}
-
-}  // namespace
 
 char32_t DecodeUtf8At(absl::string_view text, size_t pos, size_t* len) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data()) + pos;
@@ -97,7 +55,7 @@ std::string Utf8Lossy(absl::string_view bytes) {
   size_t i = 0;
   while (i < n) {
     size_t bad = 0;
-    const size_t len = CheckSequence(p + i, n - i, &bad);
+    const size_t len = Utf8SequenceCheck(p + i, n - i, &bad);
     if (len > 0) {
       out.append(bytes.data() + i, len);
       i += len;

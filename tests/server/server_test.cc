@@ -194,7 +194,8 @@ TEST_F(ServerTest, DetokenizeRefusesIdsOutsideTheVocabularyAndUnknownModels) {
   EXPECT_THAT(s.error_message(), ::testing::StartsWith("token_ids[0]: -1 is outside"));
   s = Detokenize(harness_->stub(), {1}, false, &text, "no-such-model");
   EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
-  EXPECT_EQ(s.error_message(), "model: \"no-such-model\" is not served here");
+  EXPECT_EQ(s.error_message(),
+            "model: \"no-such-model\" is not served here (serving \"tiny-llama\")");
   EXPECT_GE(MetricValue(harness_->Metrics(),
                         "ember_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"Detokenize\"}"),
             2);

@@ -22,31 +22,29 @@ const nlohmann::json& Reference() {
 
 }  // namespace
 
+namespace {
+
+// A tiny generated model of `preset`, made once per test binary with the reference fixtures' seed.
+std::string MakeTinyModelDir(const std::string& preset) {
+  static TempDir* temp = new TempDir();  // lives for the whole test binary
+  tools::MakeModelOptions options;
+  options.out_dir = temp->File(preset);
+  options.spec = *tools::PresetSpec(preset);
+  options.seed = 1;
+  auto made = tools::MakeModel(options);
+  EXPECT_TRUE(made.ok()) << made.status();
+  return options.out_dir;
+}
+
+}  // namespace
+
 const std::string& TinyLlamaDir() {
-  static const std::string* dir = [] {
-    static TempDir* temp = new TempDir();  // lives for the whole test binary
-    tools::MakeModelOptions options;
-    options.out_dir = temp->File("tiny-llama");
-    options.spec = *tools::PresetSpec("tiny-llama");
-    options.seed = 1;
-    auto made = tools::MakeModel(options);
-    EXPECT_TRUE(made.ok()) << made.status();
-    return new std::string(options.out_dir);
-  }();
+  static const std::string* dir = new std::string(MakeTinyModelDir("tiny-llama"));
   return *dir;
 }
 
 const std::string& TinyMarianDir() {
-  static const std::string* dir = [] {
-    static TempDir* temp = new TempDir();  // lives for the whole test binary
-    tools::MakeModelOptions options;
-    options.out_dir = temp->File("tiny-marian");
-    options.spec = *tools::PresetSpec("tiny-marian");
-    options.seed = 1;  // the reference fixture's seed
-    auto made = tools::MakeModel(options);
-    EXPECT_TRUE(made.ok()) << made.status();
-    return new std::string(options.out_dir);
-  }();
+  static const std::string* dir = new std::string(MakeTinyModelDir("tiny-marian"));
   return *dir;
 }
 
