@@ -1,0 +1,100 @@
+#include "core/kernels/quant/quant_linear.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace ember::quant {
+namespace {
+
+float Activate(onednn::LinearActivation activation, float v) {
+  switch (activation) {
+    case onednn::LinearActivation::kGeluTanh: {
+      constexpr float kSqrt2OverPi = 0.7978845608028654f;
+      return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+    }
+    case onednn::LinearActivation::kGeluErf:
+      return 0.5f * v * (1.0f + std::erf(v * 0.7071067811865476f));
+    case onednn::LinearActivation::kSilu:
+      return v / (1.0f + std::exp(-v));
+    case onednn::LinearActivation::kRelu:
+      return v > 0.0f ? v : 0.0f;
+    case onednn::LinearActivation::kNone:
+      break;
+  }
+  return v;
+}
+
+size_t BiasOffset(const PackedGeometry& g) { return static_cast<size_t>(g.total_bytes); }
+
+}  // namespace
+
+absl::StatusOr<size_t> QuantLinear::StorageBytes(const QuantLinearShape& shape) {
+  if (absl::Status s = ValidateScheme(shape.scheme); !s.ok()) return s;
+  if (shape.in <= 0 || shape.out <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("QuantLinear: sizes must be positive, got in=", shape.in, " out=", shape.out));
+  }
+  const PackedGeometry g = PackedGeometry::Of(shape.out, shape.in, shape.scheme);
+  size_t bytes = static_cast<size_t>(g.total_bytes);
+  if (shape.has_bias) bytes += static_cast<size_t>(RoundUpTo(shape.out * 4, 64));
+  return bytes;
+}
+
+absl::StatusOr<std::unique_ptr<QuantLinear>> QuantLinear::Create(const QuantLinearShape& shape,
+                                                                 const WeightMatrixSource& weights,
+                                                                 const float* bias, void* storage,
+                                                                 QuantKernel kernel) {
+  absl::StatusOr<size_t> bytes = StorageBytes(shape);
+  if (!bytes.ok()) return bytes.status();
+  if (weights.n != shape.out || weights.k != shape.in) {
+    return absl::InvalidArgumentError(absl::StrCat("QuantLinear: weights are ", weights.n, " x ",
+                                                   weights.k, ", the shape wants ", shape.out,
+                                                   " x ", shape.in));
+  }
+  if (shape.has_bias && bias == nullptr) {
+    return absl::InvalidArgumentError("QuantLinear: shape has a bias but none was given");
+  }
+  int64_t non_finite = 0;
+  absl::StatusOr<PackedMatrix> packed =
+      QuantizeWeights(weights, shape.scheme, storage, &non_finite);
+  if (!packed.ok()) return packed.status();
+  float* bias_storage = nullptr;
+  if (shape.has_bias) {
+    bias_storage =
+        reinterpret_cast<float*>(static_cast<char*>(storage) + BiasOffset(packed->geometry));
+    std::memcpy(bias_storage, bias, static_cast<size_t>(shape.out) * sizeof(float));
+  }
+  return std::unique_ptr<QuantLinear>(
+      new QuantLinear(shape, *packed, bias_storage, kernel, non_finite));
+}
+
+absl::Status QuantLinear::Forward(const float* x, int64_t m, float* y, bool accumulate) {
+  if (m <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("QuantLinear: m must be positive, got ", m));
+  }
+  const int64_t n = shape_.out;
+  QuantizeActivations(x, m, shape_.in, shape_.scheme, packed_.geometry, &activations_);
+  float* out = y;
+  if (accumulate) {
+    accumulate_.resize(static_cast<size_t>(m * n));
+    out = accumulate_.data();
+  }
+  QuantMatmul(kernel_, activations_, packed_, out, n);
+  const bool epilogue =
+      bias_ != nullptr || shape_.activation != onednn::LinearActivation::kNone || accumulate;
+  if (!epilogue) return absl::OkStatus();
+  for (int64_t r = 0; r < m; ++r) {
+    float* row = out + r * n;
+    float* dst = y + r * n;
+    for (int64_t c = 0; c < n; ++c) {
+      float v = row[c] + (bias_ != nullptr ? bias_[c] : 0.0f);
+      v = Activate(shape_.activation, v);
+      dst[c] = accumulate ? dst[c] + v : v;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ember::quant
