@@ -68,6 +68,7 @@ case "$cmd" in
       -DEMBER_SANITIZE=address,undefined "-DEMBER_SANITIZE_OPTIMIZE=-O1 -g1" \
       -DEMBER_BUILD_BENCH=OFF -DEMBER_FUZZ_REPLAY=ON "${launcher[@]}"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      LSAN_OPTIONS=suppressions=$here/tests/lsan_suppressions.txt \
       ctest --test-dir "$build_root/asan" --output-on-failure -j "$jobs" --timeout 1800
     echo "== ASan+UBSan stage took $(($(date +%s) - stage_start)) s"
     stage_start=$(date +%s)
