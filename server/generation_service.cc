@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/engine/clock.h"
+#include "core/engine/request_validation.h"
 #include "server/auth.h"
 #include "server/generate_reactors.h"
 #include "server/status_mapping.h"
@@ -200,20 +201,18 @@ grpc::ServerUnaryReactor* GenerationService::HandleDetokenize(
     return FinishNow(context, "Detokenize", served);
   }
   const Tokenizer& tokenizer = (*engine)->tokenizer();
-  // The same range as GenerateRequest.prompt_token_ids: the model's vocabulary.
-  const int64_t vocab_size = (*engine)->model_info().vocab_size;
+  // The same rule as GenerateRequest.prompt_token_ids: the model's vocabulary.
+  const absl::Span<const int32_t> given(request.token_ids().data(),
+                                        static_cast<size_t>(request.token_ids_size()));
+  if (absl::Status valid = ValidateTokenIds("token_ids", given, (*engine)->model_info().vocab_size);
+      !valid.ok()) {
+    return FinishNow(context, "Detokenize", valid);
+  }
+  // Rows the model has past the tokenizer's vocabulary name no token: Hugging Face tokenizers
+  // decode such ids to nothing, and so does this.
   std::vector<int32_t> ids;
-  ids.reserve(static_cast<size_t>(request.token_ids_size()));
-  for (int i = 0; i < request.token_ids_size(); ++i) {
-    const int32_t id = request.token_ids(i);
-    if (id < 0 || id >= vocab_size) {
-      return FinishNow(
-          context, "Detokenize",
-          absl::InvalidArgumentError(absl::StrCat(
-              "token_ids[", i, "]: ", id, " is outside the vocabulary [0, ", vocab_size, ")")));
-    }
-    // Rows the model has past the tokenizer's vocabulary name no token: Hugging Face tokenizers
-    // decode such ids to nothing, and so does this.
+  ids.reserve(given.size());
+  for (int32_t id : given) {
     if (id < tokenizer.VocabSize()) ids.push_back(id);
   }
   absl::StatusOr<std::string> text = tokenizer.Decode(ids, request.skip_special_tokens());

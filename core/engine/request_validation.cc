@@ -46,14 +46,7 @@ absl::Status CheckPrompt(const GenerationRequest& request, const RequestLimits& 
   if (const size_t bad = FindInvalidUtf8(request.prompt); bad != absl::string_view::npos) {
     return Invalid("prompt", absl::StrCat("not valid UTF-8 at byte ", bad));
   }
-  for (size_t i = 0; i < request.prompt_tokens.size(); ++i) {
-    const int32_t t = request.prompt_tokens[i];
-    if (t < 0 || t >= limits.vocab_size) {
-      return Invalid(absl::StrCat("prompt_token_ids[", i, "]"),
-                     absl::StrCat(t, " is outside the vocabulary [0, ", limits.vocab_size, ")"));
-    }
-  }
-  return absl::OkStatus();
+  return ValidateTokenIds("prompt_token_ids", request.prompt_tokens, limits.vocab_size);
 }
 
 absl::Status CheckStops(const std::vector<std::string>& stops, const RequestLimits& limits) {
@@ -157,6 +150,17 @@ absl::Status CheckBeam(const GenerationRequest& request, const RequestLimits& li
 }
 
 }  // namespace
+
+absl::Status ValidateTokenIds(absl::string_view field, absl::Span<const int32_t> ids,
+                              int64_t vocab_size) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab_size) {
+      return Invalid(absl::StrCat(field, "[", i, "]"),
+                     absl::StrCat(ids[i], " is outside the vocabulary [0, ", vocab_size, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateSamplingParams(const SamplingParams& p) {
   if (auto s = CheckRange("sampling.temperature", p.temperature, 0, 100); !s.ok()) return s;

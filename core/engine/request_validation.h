@@ -23,6 +23,8 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/engine/request.h"
 #include "core/engine/sampling_params.h"
 
@@ -51,6 +53,11 @@ inline constexpr int32_t kMaxTopLogprobs = 20;
 // checked as given (text or ids); what it tokenizes to is Engine::Submit's business.
 absl::Status ValidateGenerationRequest(const GenerationRequest& request,
                                        const RequestLimits& limits);
+
+// Token ids in [0, vocab_size): INVALID_ARGUMENT `field[i]: <id> is outside the vocabulary
+// [0, V)`. The rule of GenerateRequest.prompt_token_ids and of DetokenizeRequest.token_ids.
+absl::Status ValidateTokenIds(absl::string_view field, absl::Span<const int32_t> ids,
+                              int64_t vocab_size);
 
 // The ranges of the sampling fields alone (part of ValidateGenerationRequest; a Sampler's
 // precondition): INVALID_ARGUMENT `sampling.top_p: must be in (0, 1], got 1.5`, or
