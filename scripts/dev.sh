@@ -79,7 +79,8 @@ case "$cmd" in
       -DEMBER_SANITIZE=thread -DEMBER_BUILD_BENCH=OFF \
       "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
       --target engine_test engine_unit_test marian_engine_test
-    OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    OMP_NUM_THREADS=1 \
+      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$here/tests/tsan/tsan_suppressions.txt \
       ctest --test-dir "$build_root/tsan" -L engine --output-on-failure -j "$jobs" --timeout 900
     echo "== TSan stage took $(($(date +%s) - stage_start)) s"
     if [[ ${#launcher[@]} -gt 0 ]]; then
