@@ -2,7 +2,6 @@
 // (backslash-continued lines joined, trailing `# comments` dropped) runs, with --target added,
 // against a real server on the tiny generated Llama, or on the tiny generated MarianMT for the
 // commands under a "Translation" heading, and must exit 0 (for `health`: the server is SERVING).
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/server_test_fixture.h"
+#include "tests/test_util/run_command.h"
 #include "tests/test_util/temp_dir.h"  // SourceDir
 
 namespace ember::testing {
@@ -143,18 +143,8 @@ CliRun RunCli(const std::string& args, int port) {
   // `timeout`: a command that hangs fails this test instead of stalling ctest.
   const std::string line = absl::StrCat("env -u EMBER_TOKEN timeout 300 '", EMBER_CLI_PATH, "' ",
                                         args, " --target=127.0.0.1:", port, " 2>&1");
-  CliRun run;
-  FILE* pipe = popen(line.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed: " << line;
-    return run;
-  }
-  char buffer[4096];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.output.append(buffer, n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  const CommandResult result = RunCommand(line);
+  return {result.exit_code, result.output};
 }
 
 TEST(ReadmeCommandsTest, EveryReadmeCommandExitsZero) {

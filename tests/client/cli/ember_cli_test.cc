@@ -13,12 +13,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_generation_server.h"
+#include "tests/test_util/run_command.h"
 #include "tests/test_util/temp_dir.h"
 
 namespace ember::client {
 namespace {
 
+using ::ember::testing::CommandResult;
 using ::ember::testing::FakeServer;
+using ::ember::testing::RunCommand;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -52,17 +55,10 @@ class EmberCliTest : public ::testing::Test {
   }
 
   CliResult Run(const std::string& args, const std::string& env = "") const {
+    const CommandResult run = RunCommand(Command(args, env));
     CliResult result;
-    FILE* pipe = popen(Command(args, env).c_str(), "r");
-    if (pipe == nullptr) {
-      ADD_FAILURE() << "popen failed";
-      return result;
-    }
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.out.append(buffer, n);
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.exit_code = run.exit_code;
+    result.out = run.output;
     std::ifstream err(dir_.File("stderr"));
     std::ostringstream err_text;
     err_text << err.rdbuf();
