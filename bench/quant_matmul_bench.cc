@@ -52,6 +52,7 @@ class WeightSet {
   virtual void Forward(size_t index, const float* x, int64_t rows, float* y) = 0;
   virtual size_t size() const = 0;
   size_t bytes = 0;
+  size_t weights = 0;  // multiply-adds per activation row
 };
 
 std::vector<float> RandomMatrix(int64_t out, int64_t in, std::mt19937& rng) {
@@ -75,6 +76,7 @@ class Bf16Set : public WeightSet {
             *onednn::Linear::Create(shape, {w.data(), DType::kF32}, nullptr, buffer.data()));
         buffers_.push_back(std::move(buffer));
         bytes += size;
+        weights += static_cast<size_t>(m.out * m.in);
       }
     }
   }
@@ -107,6 +109,7 @@ class QuantSet : public WeightSet {
             shape, {w.data(), DType::kF32, m.out, m.in, false}, nullptr, buffer.data()));
         buffers_.push_back(std::move(buffer));
         bytes += size;
+        weights += static_cast<size_t>(m.out * m.in);
       }
     }
   }
@@ -139,9 +142,11 @@ int Run() {
   }
   std::printf("threads %d, quantized kernel %s, %d layers of TinyLlama-shaped matrices\n", threads,
               quant::QuantKernelName(quant::BestQuantKernel()), absl::GetFlag(FLAGS_layers));
-  std::printf("%-10s %4s %10s %10s %10s %10s %8s %12s\n", "format", "rows", "MB/pass", "ms (best)",
-              "ms (med)", "GB/s best", "probe", "best/probe");
-  std::vector<float> x(5632 * 16), y(5632 * 16);
+  std::printf("%-10s %4s %10s %10s %10s %10s %8s %12s %10s\n", "format", "rows", "MB/pass",
+              "ms (best)", "ms (med)", "GB/s best", "probe", "best/probe", "GFLOP/s");
+  const int64_t max_rows = rows.empty() ? 1 : *std::max_element(rows.begin(), rows.end());
+  std::vector<float> x(static_cast<size_t>(5632 * max_rows)),
+      y(static_cast<size_t>(5632 * max_rows));
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (float& v : x) v = dist(rng);
@@ -172,10 +177,13 @@ int Run() {
       std::sort(times.begin(), times.end());
       const double probe_gbps = probe_sum / static_cast<double>(times.size());
       const double best_gbps = static_cast<double>(set->bytes) / times.front() / 1e9;
-      std::printf("%-10s %4lld %10.1f %10.2f %10.2f %10.1f %8.1f %12.2f\n",
+      const double gflops =
+          2.0 * static_cast<double>(m) * static_cast<double>(set->weights) / times.front() / 1e9;
+      std::printf("%-10s %4lld %10.1f %10.2f %10.2f %10.1f %8.1f %12.2f %10.1f\n",
                   std::string(format).c_str(), static_cast<long long>(m),
                   static_cast<double>(set->bytes) / 1e6, times.front() * 1e3,
-                  times[times.size() / 2] * 1e3, best_gbps, probe_gbps, best_gbps / probe_gbps);
+                  times[times.size() / 2] * 1e3, best_gbps, probe_gbps, best_gbps / probe_gbps,
+                  gflops);
       std::fflush(stdout);
     }
   }

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/engine/weight_format.h"
 #include "core/util/file_util.h"
 #include "core/util/logging.h"
 #include "server/ember_server.h"
@@ -27,6 +28,15 @@ ABSL_FLAG(int, threads, 0,
           "may use (affinity mask), capped by a cgroup v2 CPU limit");
 ABSL_FLAG(std::string, dtype, "auto",
           "Weight/compute type: auto (bf16 if the CPU has native bf16, else f32), f32, bf16");
+ABSL_FLAG(std::string, weight_format, "dtype",
+          "Weight format of the projections: dtype (weights in the --dtype type), int8 or int4 "
+          "(quantized at load from the checkpoint, symmetric per group of --weight_group_size "
+          "input features, bf16 scales; activations stay in --dtype and are quantized per step)");
+ABSL_FLAG(int32_t, weight_group_size, 0,
+          "Input features per quantization scale with --weight_format=int8/int4: 32, 64 or 128; "
+          "0 = 128 for int8, 64 for int4");
+ABSL_FLAG(bool, quantize_lm_head, true,
+          "With --weight_format=int8/int4, quantize the LM head too (else it stays in --dtype)");
 ABSL_FLAG(int64_t, max_tokens_per_step, 512,
           "Tokens per engine step (decodes + prompt chunks); bounds stream latency");
 ABSL_FLAG(int64_t, max_running, 64, "Sequences decoding together at most");
@@ -81,6 +91,12 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
     return absl::InvalidArgumentError(
         absl::StrCat("--dtype must be auto, f32 or bf16, got \"", dtype, "\""));
   }
+  absl::StatusOr<std::optional<ember::quant::QuantScheme>> quantize = ember::ParseWeightFormat(
+      absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size), "--weight_format",
+      "--weight_group_size");
+  if (!quantize.ok()) return quantize.status();
+  o.engine.quantize = *quantize;
+  o.engine.quantize_lm_head = absl::GetFlag(FLAGS_quantize_lm_head);
   o.engine.max_tokens_per_step = absl::GetFlag(FLAGS_max_tokens_per_step);
   o.engine.max_running = absl::GetFlag(FLAGS_max_running);
   o.engine.block_size = absl::GetFlag(FLAGS_block_size);

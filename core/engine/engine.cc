@@ -78,6 +78,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& opti
   const absl::Time start = absl::Now();
   ModelOptions model_options;
   model_options.compute = options.compute;
+  model_options.quantize = options.quantize;
+  model_options.quantize_lm_head = options.quantize_lm_head;
   model_options.max_context = options.max_context;
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, LoadModel(options.model_dir, model_options));
   ASSIGN_OR_RETURN(std::unique_ptr<Tokenizer> tokenizer, LoadTokenizer(options.model_dir));
@@ -137,7 +139,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
   }
   info_.architecture = std::string(ArchitectureName(c.architecture));
   info_.model_type = c.model_type;
-  info_.dtype = std::string(DTypeName(model_->compute()));
+  info_.dtype = model_->weight_format();
   info_.context_length = model_->max_context();
   info_.vocab_size = c.vocab_size;
   info_.weight_bytes = model_->weight_bytes();

@@ -42,7 +42,7 @@ struct ModelInfo {
   std::string name;          // the model directory's base name
   std::string architecture;  // "gpt2", "llama", "marian" (ArchitectureName)
   std::string model_type;    // config.json model_type
-  std::string dtype;         // compute type, "F32" / "BF16"
+  std::string dtype;         // weight format: "F32", "BF16", or e.g. "int4 g64 (bf16 scales)"
   int64_t context_length = 0;
   int64_t vocab_size = 0;
   size_t weight_bytes = 0;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/engine/clock.h"
+#include "core/kernels/quant/quant_format.h"
 #include "core/tensor/dtype.h"
 
 namespace ember {
@@ -18,6 +19,11 @@ struct EngineOptions {
   std::string model_dir;
   // Weight and matmul type, F32 or BF16. nullopt: BF16 when the CPU has native bf16, else F32.
   std::optional<DType> compute;
+  // Quantized weights (ModelOptions::quantize): int8 / int4 projections packed at load from the
+  // checkpoint, multiplied with activations of the compute type. nullopt: weights in `compute`.
+  std::optional<quant::QuantScheme> quantize;
+  // With `quantize`: quantize the LM head too.
+  bool quantize_lm_head = true;
   // Intra-op threads for the model. 0 or negative: OMP_NUM_THREADS when set, else the CPUs the
   // process may use (its affinity mask), capped by a cgroup v2 CPU limit (DefaultIntraOpThreads
   // in core/kernels/threads.h).

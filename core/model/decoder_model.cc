@@ -3,6 +3,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -75,12 +76,15 @@ absl::StatusOr<std::unique_ptr<DecoderModel>> DecoderModel::Load(
                    ? PlanGpt2Weights(config, checkpoint, compute, weights, used)
                    : PlanLlamaWeights(config, checkpoint, compute, weights, used);
       },
-      weights.arena));
-  return std::unique_ptr<DecoderModel>(new DecoderModel(config, std::move(weights), max_context));
+      {options.quantize, &weights.lm_head, options.quantize_lm_head}, weights.arena));
+  return std::unique_ptr<DecoderModel>(new DecoderModel(config, std::move(weights), max_context,
+                                                        WeightFormatName(options, compute)));
 }
 
-DecoderModel::DecoderModel(const ModelConfig& config, DecoderWeights weights, int64_t max_context)
-    : ModelBase(config, weights.compute, max_context, DecoderStepWidths(config)),
+DecoderModel::DecoderModel(const ModelConfig& config, DecoderWeights weights, int64_t max_context,
+                           std::string weight_format)
+    : ModelBase(config, weights.compute, max_context, DecoderStepWidths(config),
+                std::move(weight_format)),
       weights_(std::move(weights)) {
   if (config_.architecture == Architecture::kLlama) {
     rope_ = std::make_unique<RopeTable>(RopeInverseFrequencies(config_), max_context_);

@@ -36,7 +36,8 @@ class DecoderModel : public ModelBase {
   int64_t primitives_created() const override;
 
  private:
-  DecoderModel(const ModelConfig& config, DecoderWeights weights, int64_t max_context);
+  DecoderModel(const ModelConfig& config, DecoderWeights weights, int64_t max_context,
+               std::string weight_format);
 
   // Checks every step (ModelBase's checks, and a block table covering its positions); returns the
   // rows of the step.

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/kernels/onednn/linear.h"
+#include "core/kernels/linear_layer.h"
 #include "core/model/weight_arena.h"
 #include "core/tensor/dtype.h"
 
@@ -22,15 +22,15 @@ struct DecoderLayerWeights {
   NormWeights attn_norm;
   // Fused q|k|v projection: [hidden] -> [(num_heads + 2 * num_kv_heads) * head_dim], with bias when
   // the config has q/k/v biases.
-  std::unique_ptr<onednn::Linear> qkv;
+  std::unique_ptr<LinearLayer> qkv;
   // [num_heads * head_dim] -> [hidden]; the forward pass accumulates it into the residual stream.
-  std::unique_ptr<onednn::Linear> attn_out;
+  std::unique_ptr<LinearLayer> attn_out;
   NormWeights mlp_norm;
   // GPT-2: c_fc with the activation fused, [hidden] -> [intermediate].
   // Llama: fused gate|up, [hidden] -> [2 * intermediate] (gate in the first half).
-  std::unique_ptr<onednn::Linear> mlp_in;
+  std::unique_ptr<LinearLayer> mlp_in;
   // [intermediate] -> [hidden], accumulated into the residual stream.
-  std::unique_ptr<onednn::Linear> mlp_out;
+  std::unique_ptr<LinearLayer> mlp_out;
 };
 
 struct DecoderWeights {
@@ -44,8 +44,8 @@ struct DecoderWeights {
   const float* position_embedding = nullptr;
   std::vector<DecoderLayerWeights> layers;
   NormWeights final_norm;
-  std::unique_ptr<onednn::Linear> lm_head;  // [hidden] -> [vocab]
-  WeightArena arena;                        // owns every pointer above
+  std::unique_ptr<LinearLayer> lm_head;  // [hidden] -> [vocab]
+  WeightArena arena;                     // owns every pointer above
 };
 
 }  // namespace ember

@@ -30,7 +30,7 @@ absl::StatusOr<WeightPlan> PlanGpt2Weights(const ModelConfig& config, const Chec
     return copy(base + ".bias", {h}, DType::kF32, reinterpret_cast<const void**>(&out.beta));
   };
   auto conv1d = [&](const std::string& base, int64_t in, int64_t out, onednn::LinearActivation act,
-                    std::unique_ptr<onednn::Linear>* target) -> absl::Status {
+                    std::unique_ptr<LinearLayer>* target) -> absl::Status {
     ASSIGN_OR_RETURN(TensorView w, tensor(base + ".weight", {in, out}));
     ASSIGN_OR_RETURN(TensorView b, tensor(base + ".bias", {out}));
     plan.linears.push_back(

@@ -29,8 +29,7 @@ absl::StatusOr<WeightPlan> PlanLlamaWeights(const ModelConfig& config, const Che
   };
   // A Linear over stacked [out_i, in] parts; biases (when `bias`) are "<part>.bias" of [out_i].
   auto linear = [&](const std::vector<std::string>& bases, const std::vector<int64_t>& outs,
-                    int64_t in, bool bias,
-                    std::unique_ptr<onednn::Linear>* target) -> absl::Status {
+                    int64_t in, bool bias, std::unique_ptr<LinearLayer>* target) -> absl::Status {
     LinearJob job;
     int64_t total_out = 0;
     for (size_t i = 0; i < bases.size(); ++i) {

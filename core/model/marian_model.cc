@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/kernels/convert.h"
@@ -66,16 +67,19 @@ absl::StatusOr<std::unique_ptr<MarianModel>> MarianModel::Load(const std::string
       [&](const Checkpoint& checkpoint, std::vector<std::string>& used) {
         return PlanMarianWeights(config, checkpoint, compute, weights, used);
       },
-      weights.arena));
+      {options.quantize, &weights.lm_head, options.quantize_lm_head}, weights.arena));
   if (config.encoder_decoder->share_embeddings) {
     weights.decoder_embedding = weights.encoder_embedding;
   }
-  return std::unique_ptr<MarianModel>(
-      new MarianModel(config, std::move(weights), ServedContext(config, options)));
+  return std::unique_ptr<MarianModel>(new MarianModel(config, std::move(weights),
+                                                      ServedContext(config, options),
+                                                      WeightFormatName(options, compute)));
 }
 
-MarianModel::MarianModel(const ModelConfig& config, MarianWeights weights, int64_t max_context)
-    : ModelBase(config, weights.compute, max_context, MarianStepWidths(config)),
+MarianModel::MarianModel(const ModelConfig& config, MarianWeights weights, int64_t max_context,
+                         std::string weight_format)
+    : ModelBase(config, weights.compute, max_context, MarianStepWidths(config),
+                std::move(weight_format)),
       seq2seq_(*config_.encoder_decoder),
       weights_(std::move(weights)),
       embed_scale_(seq2seq_.scale_embedding
@@ -189,15 +193,14 @@ void MarianModel::SublayerOutput(const NormWeights& norm, int64_t rows, ForwardP
                 static_cast<float>(config_.norm_eps), DType::kF32, x);
 }
 
-absl::Status MarianModel::Attend(onednn::Linear& project, onednn::Linear& out,
-                                 const NormWeights& norm,
+absl::Status MarianModel::Attend(LinearLayer& project, LinearLayer& out, const NormWeights& norm,
                                  absl::Span<const AttentionSequence> sequences,
                                  const KvLayerView& kv, int64_t rows, int64_t padded,
                                  ForwardProfile* profile) {
   const int64_t e = config_.hidden_size;
-  const int64_t width = project.shape().out;  // 3 * e for q|k|v, e for q
-  float* projected = scratch().projected();   // [padded, width] f32
-  void* attention = scratch().attention();    // [padded, hidden] compute
+  const int64_t width = project.out();       // 3 * e for q|k|v, e for q
+  float* projected = scratch().projected();  // [padded, width] f32
+  void* attention = scratch().attention();   // [padded, hidden] compute
   const void* in = SublayerInput(norm, rows, profile);
   {
     ScopedOpTimer timer(profile, ForwardOp::kQkv);
@@ -222,9 +225,9 @@ absl::Status MarianModel::Attend(onednn::Linear& project, onednn::Linear& out,
   return absl::OkStatus();
 }
 
-absl::Status MarianModel::FeedForward(onednn::Linear& fc1, onednn::Linear& fc2,
-                                      const NormWeights& norm, int64_t rows, int64_t padded,
-                                      int64_t ffn_dim, ForwardProfile* profile) {
+absl::Status MarianModel::FeedForward(LinearLayer& fc1, LinearLayer& fc2, const NormWeights& norm,
+                                      int64_t rows, int64_t padded, int64_t ffn_dim,
+                                      ForwardProfile* profile) {
   float* mlp = scratch().mlp();
   const void* in = SublayerInput(norm, rows, profile);
   {

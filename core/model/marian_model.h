@@ -43,7 +43,8 @@ class MarianModel : public ModelBase {
   size_t weight_bytes() const override { return weights_.arena.used(); }
 
  private:
-  MarianModel(const ModelConfig& config, MarianWeights weights, int64_t max_context);
+  MarianModel(const ModelConfig& config, MarianWeights weights, int64_t max_context,
+              std::string weight_format);
 
   // The projections run on the encoder batch's rows (every encoder layer's, and each decoder
   // layer's cross k|v over the encoder output), and those run on a decoder step's rows.
@@ -62,11 +63,11 @@ class MarianModel : public ModelBase {
   // An attention sub-layer over `kv`. `project` gives q|k|v (self-attention: the new keys and
   // values are stored first) or q alone (cross-attention: Encode stored them); `out` is added into
   // x.
-  absl::Status Attend(onednn::Linear& project, onednn::Linear& out, const NormWeights& norm,
+  absl::Status Attend(LinearLayer& project, LinearLayer& out, const NormWeights& norm,
                       absl::Span<const AttentionSequence> sequences, const KvLayerView& kv,
                       int64_t rows, int64_t padded, ForwardProfile* profile);
   // The feed-forward sub-layer (fc1 with the activation fused, fc2 accumulated into x).
-  absl::Status FeedForward(onednn::Linear& fc1, onednn::Linear& fc2, const NormWeights& norm,
+  absl::Status FeedForward(LinearLayer& fc1, LinearLayer& fc2, const NormWeights& norm,
                            int64_t rows, int64_t padded, int64_t ffn_dim, ForwardProfile* profile);
   // Runs the encoder over the sources of the steps with past == 0 and writes each decoder
   // layer's cross-attention keys and values into their cross blocks.

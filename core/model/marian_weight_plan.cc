@@ -30,8 +30,7 @@ class MarianPlanner {
 
   // A Linear over the stacked [out_i, in] parts "<base>.weight" with biases "<base>.bias".
   absl::Status Linear(const std::vector<std::string>& bases, int64_t out_each, int64_t in,
-                      onednn::LinearActivation activation,
-                      std::unique_ptr<onednn::Linear>* target) {
+                      onednn::LinearActivation activation, std::unique_ptr<LinearLayer>* target) {
     LinearJob job;
     for (const std::string& base : bases) {
       ASSIGN_OR_RETURN(TensorView w, Tensor(base + ".weight", {out_each, in}));

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/kernels/onednn/linear.h"
+#include "core/kernels/linear_layer.h"
 #include "core/model/decoder_weights.h"
 #include "core/model/weight_arena.h"
 #include "core/tensor/dtype.h"
@@ -15,25 +15,25 @@
 namespace ember {
 
 struct MarianEncoderLayerWeights {
-  std::unique_ptr<onednn::Linear> qkv;       // fused q|k|v: [E] -> [3E], with biases
-  std::unique_ptr<onednn::Linear> attn_out;  // [E] -> [E], accumulated into the residual
-  NormWeights attn_norm;                     // self_attn_layer_norm
-  std::unique_ptr<onednn::Linear> fc1;       // [E] -> [F], activation fused
-  std::unique_ptr<onednn::Linear> fc2;       // [F] -> [E], accumulated into the residual
-  NormWeights mlp_norm;                      // final_layer_norm
+  std::unique_ptr<LinearLayer> qkv;       // fused q|k|v: [E] -> [3E], with biases
+  std::unique_ptr<LinearLayer> attn_out;  // [E] -> [E], accumulated into the residual
+  NormWeights attn_norm;                  // self_attn_layer_norm
+  std::unique_ptr<LinearLayer> fc1;       // [E] -> [F], activation fused
+  std::unique_ptr<LinearLayer> fc2;       // [F] -> [E], accumulated into the residual
+  NormWeights mlp_norm;                   // final_layer_norm
 };
 
 struct MarianDecoderLayerWeights {
-  std::unique_ptr<onednn::Linear> self_qkv;  // [E] -> [3E]
-  std::unique_ptr<onednn::Linear> self_out;  // [E] -> [E]
-  NormWeights self_norm;                     // self_attn_layer_norm
-  std::unique_ptr<onednn::Linear> cross_q;   // encoder_attn.q_proj: [E] -> [E]
+  std::unique_ptr<LinearLayer> self_qkv;  // [E] -> [3E]
+  std::unique_ptr<LinearLayer> self_out;  // [E] -> [E]
+  NormWeights self_norm;                  // self_attn_layer_norm
+  std::unique_ptr<LinearLayer> cross_q;   // encoder_attn.q_proj: [E] -> [E]
   // encoder_attn k|v over the encoder output: [E] -> [2E], run once per request at encode time.
-  std::unique_ptr<onednn::Linear> cross_kv;
-  std::unique_ptr<onednn::Linear> cross_out;  // [E] -> [E]
-  NormWeights cross_norm;                     // encoder_attn_layer_norm
-  std::unique_ptr<onednn::Linear> fc1;
-  std::unique_ptr<onednn::Linear> fc2;
+  std::unique_ptr<LinearLayer> cross_kv;
+  std::unique_ptr<LinearLayer> cross_out;  // [E] -> [E]
+  NormWeights cross_norm;                  // encoder_attn_layer_norm
+  std::unique_ptr<LinearLayer> fc1;
+  std::unique_ptr<LinearLayer> fc2;
   NormWeights mlp_norm;  // final_layer_norm
 };
 
@@ -49,7 +49,7 @@ struct MarianWeights {
   // Pre-LN models only (normalize_before): the norm after each stack's last layer.
   NormWeights encoder_final_norm;
   NormWeights decoder_final_norm;
-  std::unique_ptr<onednn::Linear> lm_head;   // [E] -> [vocab]
+  std::unique_ptr<LinearLayer> lm_head;      // [E] -> [vocab]
   const float* final_logits_bias = nullptr;  // [vocab]; nullptr when the checkpoint has none
   WeightArena arena;                         // owns every pointer above
 };

@@ -14,7 +14,16 @@ absl::StatusOr<DType> ResolveComputeType(const ModelOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("compute dtype ", DTypeName(compute), " is not supported (F32 or BF16)"));
   }
+  if (options.quantize.has_value()) RETURN_IF_ERROR(quant::ValidateScheme(*options.quantize));
   return compute;
+}
+
+std::string WeightFormatName(const ModelOptions& options, DType compute) {
+  const std::string dtype(DTypeName(compute));
+  if (!options.quantize.has_value()) return dtype;
+  std::string name = quant::SchemeName(*options.quantize);
+  if (!options.quantize_lm_head) absl::StrAppend(&name, ", lm_head ", dtype);
+  return name;
 }
 
 absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& model_dir,

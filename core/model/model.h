@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/kernels/quant/quant_format.h"
 #include "core/model/forward_profile.h"
 #include "core/model/kv_cache.h"
 #include "core/model/model_config.h"
@@ -25,6 +26,13 @@ struct ModelOptions {
   // Weight / matmul type: F32 or BF16. nullopt: BF16 when the CPU multiplies bf16 natively,
   // else F32.
   std::optional<DType> compute;
+  // Quantized weights: every projection is quantized at load from the checkpoint's values to this
+  // scheme (core/kernels/quant/quant_format.h) and multiplied by ember's int8 kernels, with
+  // activations of the compute type quantized at run time. nullopt: weights in the compute type.
+  // Embeddings and norms stay as they are.
+  std::optional<quant::QuantScheme> quantize;
+  // With `quantize`: the LM head as well (it is read once per token, like the projections).
+  bool quantize_lm_head = true;
   // Longest context to prepare position tables for; 0 means the config's max_context.
   int64_t max_context = 0;
 };
@@ -67,6 +75,9 @@ class Model {
 
   virtual const ModelConfig& config() const = 0;
   virtual DType compute() const = 0;
+  // The projections' weight format, as ModelInfo.dtype shows it: "BF16", "F32", or the scheme
+  // (WeightFormatName).
+  virtual const std::string& weight_format() const = 0;
   // The longest decoder sequence (prompt + generated) a step may reach.
   virtual int64_t max_context() const = 0;
   virtual size_t weight_bytes() const = 0;
@@ -80,7 +91,12 @@ absl::StatusOr<std::unique_ptr<Model>> LoadModel(const std::string& model_dir,
                                                  const ModelOptions& options);
 
 // The compute type `options` asks for, resolved against the CPU; INVALID_ARGUMENT unless F32/BF16.
+// With `quantize`, also INVALID_ARGUMENT for a scheme ValidateScheme refuses.
 absl::StatusOr<DType> ResolveComputeType(const ModelOptions& options);
+
+// "BF16" / "F32" (the compute type) for unquantized weights; else the scheme's name, e.g.
+// "int4 g64 (bf16 scales)", with ", lm_head BF16" when the LM head stays in the compute type.
+std::string WeightFormatName(const ModelOptions& options, DType compute);
 
 }  // namespace ember
 

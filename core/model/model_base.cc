@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/tensor/half.h"
@@ -15,8 +16,12 @@ int64_t ServedContext(const ModelConfig& config, const ModelOptions& options) {
 }
 
 ModelBase::ModelBase(const ModelConfig& config, DType compute, int64_t max_context,
-                     const StepWidths& widths)
-    : config_(config), compute_(compute), max_context_(max_context), scratch_(widths, compute) {}
+                     const StepWidths& widths, std::string weight_format)
+    : config_(config),
+      compute_(compute),
+      max_context_(max_context),
+      weight_format_(std::move(weight_format)),
+      scratch_(widths, compute) {}
 
 absl::Status ModelBase::PrepareProjections(absl::Span<const Projection> projections,
                                            int64_t max_rows) {
@@ -35,7 +40,7 @@ int64_t ModelBase::PrimitivesCreated(absl::Span<const Projection> projections) {
 }
 
 absl::Status ModelBase::PrepareLogitRows(int64_t max_rows, int64_t max_logit_rows,
-                                         onednn::Linear& lm_head) {
+                                         LinearLayer& lm_head) {
   if (max_rows <= 0 || max_logit_rows <= 0 || max_logit_rows > max_rows) {
     return absl::InvalidArgumentError(absl::StrCat("PrepareShapes: need 0 < max_logit_rows (",
                                                    max_logit_rows, ") <= max_rows (", max_rows,

@@ -7,6 +7,7 @@
 #define EMBER_CORE_MODEL_MODEL_BASE_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,15 +29,16 @@ class ModelBase : public Model {
  public:
   const ModelConfig& config() const final { return config_; }
   DType compute() const final { return compute_; }
+  const std::string& weight_format() const final { return weight_format_; }
   int64_t max_context() const final { return max_context_; }
 
  protected:
-  ModelBase(const ModelConfig& config, DType compute, int64_t max_context,
-            const StepWidths& widths);
+  ModelBase(const ModelConfig& config, DType compute, int64_t max_context, const StepWidths& widths,
+            std::string weight_format);
 
   // A projection as PrepareShapes prepares it; `accumulate` for those adding into x.
   struct Projection {
-    onednn::Linear* linear;
+    LinearLayer* linear;
     bool accumulate;
   };
   // Creates each projection's primitives for every row class up to `max_rows`.
@@ -47,7 +49,7 @@ class ModelBase : public Model {
   // PrepareShapes' part both models share: INVALID_ARGUMENT unless 0 < max_logit_rows <= max_rows;
   // then `lm_head`'s primitives for every row class up to max_logit_rows, and the scratch its
   // padded output goes through.
-  absl::Status PrepareLogitRows(int64_t max_rows, int64_t max_logit_rows, onednn::Linear& lm_head);
+  absl::Status PrepareLogitRows(int64_t max_rows, int64_t max_logit_rows, LinearLayer& lm_head);
 
   // INVALID_ARGUMENT for a step with no tokens or reaching past max_context(); else the position
   // after its last token.
@@ -72,6 +74,7 @@ class ModelBase : public Model {
   const ModelConfig config_;
   const DType compute_;
   const int64_t max_context_;
+  const std::string weight_format_;
 
  private:
   StepScratch scratch_;

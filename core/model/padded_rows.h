@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "core/kernels/linear_layer.h"
 #include "core/kernels/onednn/linear.h"
 #include "core/tensor/aligned_buffer.h"
 
@@ -15,7 +16,7 @@ namespace ember {
 // must hold that many (the padding rows are scratch whose results nobody reads). When the class
 // pads, the output goes through `scratch` (grown on demand) and only `rows` rows reach `y`, which
 // may then hold exactly `rows` rows (the engine's logits buffer does).
-absl::Status ForwardPaddedRows(onednn::Linear& linear, const void* x, int64_t rows, float* y,
+absl::Status ForwardPaddedRows(LinearLayer& linear, const void* x, int64_t rows, float* y,
                                AlignedBuffer& scratch);
 
 }  // namespace ember

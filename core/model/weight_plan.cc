@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/kernels/quant/quant_linear.h"
 #include "core/tensor/aligned_buffer.h"
 #include "core/tensor/half.h"
 #include "core/util/logging.h"
@@ -93,9 +94,41 @@ bool IsKnownBuffer(absl::string_view name) {
          absl::EndsWith(name, "embed_positions.weight");
 }
 
+quant::QuantLinearShape QuantShapeOf(const LinearJob& job, const quant::QuantScheme& scheme) {
+  return {job.shape.in,         job.shape.out,      scheme,
+          job.shape.activation, job.shape.has_bias, job.shape.compute};
+}
+
+// Bytes of the arena one linear job takes, in the format it is packed in.
+absl::StatusOr<size_t> LinearBytes(const WeightPlan& plan, const LinearJob& job) {
+  if (plan.quantization.Quantizes(job.target)) {
+    return quant::QuantLinear::StorageBytes(QuantShapeOf(job, *plan.quantization.scheme));
+  }
+  return onednn::Linear::StorageBytes(job.shape);
+}
+
+// Packs one job's weights (`source`, `bias`) into `storage` in the format the plan asks for.
+absl::StatusOr<std::unique_ptr<LinearLayer>> CreateLinear(const WeightPlan& plan,
+                                                          const LinearJob& job,
+                                                          const onednn::WeightSource& source,
+                                                          const float* bias, void* storage) {
+  if (plan.quantization.Quantizes(job.target)) {
+    const quant::WeightMatrixSource matrix{source.data, source.dtype, job.shape.out, job.shape.in,
+                                           source.layout == onednn::WeightLayout::kInOut};
+    ASSIGN_OR_RETURN(std::unique_ptr<quant::QuantLinear> layer,
+                     quant::QuantLinear::Create(QuantShapeOf(job, *plan.quantization.scheme),
+                                                matrix, bias, storage));
+    return std::unique_ptr<LinearLayer>(std::move(layer));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<onednn::Linear> layer,
+                   onednn::Linear::Create(job.shape, source, bias, storage));
+  return std::unique_ptr<LinearLayer>(std::move(layer));
+}
+
 }  // namespace
 
-absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner, WeightArena& arena) {
+absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner,
+                         const WeightQuantization& quantization, WeightArena& arena) {
   ASSIGN_OR_RETURN(std::unique_ptr<Checkpoint> checkpoint, Checkpoint::Open(model_dir));
   std::vector<std::string> used;
   ASSIGN_OR_RETURN(WeightPlan plan, planner(*checkpoint, used));
@@ -104,6 +137,7 @@ absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner, We
     (void)file->Advise(SafetensorsFile::Access::kSequential);
   }
   plan.release_source_pages = true;  // every view points into the checkpoint's mappings
+  plan.quantization = quantization;
   RETURN_IF_ERROR(ExecuteWeightPlan(plan, arena));
   WarnAboutNonFiniteWeights(*checkpoint, plan.non_finite);
   return absl::OkStatus();  // the checkpoint is unmapped here
@@ -199,7 +233,7 @@ absl::Status ExpectLastLayer(const Checkpoint& checkpoint, const std::string& na
 absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena) {
   size_t total = 0;
   for (const LinearJob& job : plan.linears) {
-    ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
+    ASSIGN_OR_RETURN(size_t bytes, LinearBytes(plan, job));
     total += RoundUp64(bytes);
   }
   for (const CopyJob& job : plan.copies) total += CopyBytes(job);
@@ -222,7 +256,7 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena) {
     if (plan.release_source_pages) ReleaseSourcePages(job.view);
   }
   for (LinearJob& job : plan.linears) {
-    ASSIGN_OR_RETURN(size_t bytes, onednn::Linear::StorageBytes(job.shape));
+    ASSIGN_OR_RETURN(size_t bytes, LinearBytes(plan, job));
     void* storage = arena.Allocate(bytes);
     if (storage == nullptr) return absl::InternalError("weight arena undersized (linear)");
     for (const TensorView& part : job.parts) ScanForNonFinite(part, scanned, plan);
@@ -250,9 +284,8 @@ absl::Status ExecuteWeightPlan(WeightPlan& plan, WeightArena& arena) {
     }
     std::vector<float> bias;
     for (const TensorView& part : job.bias_parts) AppendF32(part, bias);
-    ASSIGN_OR_RETURN(
-        *job.target,
-        onednn::Linear::Create(job.shape, source, bias.empty() ? nullptr : bias.data(), storage));
+    ASSIGN_OR_RETURN(*job.target, CreateLinear(plan, job, source,
+                                               bias.empty() ? nullptr : bias.data(), storage));
     if (plan.release_source_pages) {
       for (const TensorView& part : job.parts) ReleaseSourcePages(part);
       for (const TensorView& part : job.bias_parts) ReleaseSourcePages(part);

@@ -7,13 +7,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "core/kernels/linear_layer.h"
 #include "core/kernels/onednn/linear.h"
+#include "core/kernels/quant/quant_format.h"
 #include "core/model/checkpoint.h"
 #include "core/model/decoder_weights.h"
 #include "core/model/model_config.h"
@@ -29,7 +32,20 @@ struct LinearJob {
   std::vector<TensorView> parts;
   onednn::WeightLayout layout = onednn::WeightLayout::kOutIn;
   std::vector<TensorView> bias_parts;  // concatenated; empty when shape.has_bias is false
-  std::unique_ptr<onednn::Linear>* target = nullptr;
+  std::unique_ptr<LinearLayer>* target = nullptr;
+};
+
+// Which projections are quantized at load (core/kernels/quant/quant_format.h), and how.
+struct WeightQuantization {
+  std::optional<quant::QuantScheme> scheme;  // nullopt: every projection stays in shape.compute
+  // The LM head's job (by its target) is quantized only when `lm_head_too`.
+  const std::unique_ptr<LinearLayer>* lm_head = nullptr;
+  bool lm_head_too = true;
+
+  // Whether the job writing `target` is quantized.
+  bool Quantizes(const std::unique_ptr<LinearLayer>* target) const {
+    return scheme.has_value() && (target != lm_head || lm_head_too);
+  }
 };
 
 // A vector (norm weight/bias) or table (embeddings) copied into the arena.
@@ -49,6 +65,9 @@ struct NonFiniteSource {
 struct WeightPlan {
   std::vector<LinearJob> linears;
   std::vector<CopyJob> copies;
+  // Set by LoadWeights (or a test): linears it quantizes are packed as quant::QuantLinear, reading
+  // activations of their shape.compute type; the others as onednn::Linear.
+  WeightQuantization quantization;
   // Filled by ExecuteWeightPlan: each source view (once, however many jobs read it) that holds NaN
   // or +-Inf. Such weights are still packed, as transformers loads them: the caller warns, naming
   // the tensor, because a poisoned row (e.g. an unused padding row of the embedding) may never be
@@ -101,7 +120,9 @@ using WeightPlanner = absl::FunctionRef<absl::StatusOr<WeightPlan>(const Checkpo
 // tensors no job read, packs every job into `arena` while dropping the checkpoint's pages behind it
 // (the plan's views must all point into the checkpoint's mappings), warns about NaN/Inf weights by
 // tensor name, and closes the checkpoint: afterwards only the arena is resident.
-absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner, WeightArena& arena);
+// `quantization` selects the linears packed as quantized weights.
+absl::Status LoadWeights(const std::string& model_dir, WeightPlanner planner,
+                         const WeightQuantization& quantization, WeightArena& arena);
 
 // The oneDNN post-op of a config's MLP activation.
 onednn::LinearActivation ToLinearActivation(Activation activation);

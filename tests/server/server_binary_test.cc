@@ -112,6 +112,34 @@ TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
   std::fclose(p.err);
 }
 
+// --weight_format=int4 serves quantized weights: ListModels and the model-info metric name the
+// scheme, and generation runs (its numerics are tested in decoder_fidelity_test).
+TEST(ServerBinaryTest, QuantizedWeightFormatIsServedAndNamed) {
+  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--weight_format=int4",
+                     "--weight_group_size=32", "--grpc_address=127.0.0.1:0",
+                     "--metrics_address=", "--threads=1"});
+  std::string log;
+  const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
+  ASSERT_FALSE(ready.empty()) << log;
+  EXPECT_THAT(log, ::testing::HasSubstr("int4 g32 (bf16 scales)"));
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(GrpcPortOf(ready)),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = ember::v1::Generation::NewStub(channel);
+  grpc::ClientContext list_context;
+  ember::v1::ListModelsResponse models;
+  ASSERT_TRUE(stub->ListModels(&list_context, {}, &models).ok());
+  ASSERT_EQ(models.models_size(), 1);
+  EXPECT_EQ(models.models(0).dtype(), "int4 g32 (bf16 scales)");
+  grpc::ClientContext context;
+  ember::v1::GenerateResponse response;
+  const grpc::Status s = stub->Generate(&context, GreedyRequest(1, 8), &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.token_ids_size(), 8);
+  ASSERT_EQ(::kill(p.pid, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(p.pid), 0);
+  std::fclose(p.err);
+}
+
 // Eight streams with max_running 1: one decoding and seven waiting when SIGTERM arrives, and a
 // 1 s grace that the work may or may not fit in (machine speed decides). Whatever the split:
 // health is NOT_SERVING at once, new calls get UNAVAILABLE, every stream either completes or ends
@@ -289,6 +317,22 @@ TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {
     ReadUntil(p.err, "\n", &log);
     EXPECT_EQ(WaitExit(p.pid), 2);
     EXPECT_THAT(log, ::testing::HasSubstr("--dtype"));
+    std::fclose(p.err);
+  }
+  // Weight formats that do not exist, or group sizes the kernels do not take.
+  const std::pair<std::vector<std::string>, std::string> format_cases[] = {
+      {{"--weight_format=int3"}, "--weight_format: must be dtype, int8 or int4"},
+      {{"--weight_format=int4", "--weight_group_size=48"}, "--weight_group_size: must be 32, 64"},
+      {{"--weight_group_size=64"}, "--weight_group_size: applies only to the int8 and int4"},
+  };
+  for (const auto& [flags, want] : format_cases) {
+    std::vector<std::string> args = {ServerBinary(), "--model_dir=" + TinyLlamaDir()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    Process p = Spawn(args);
+    std::string log;
+    ReadUntil(p.err, "\n", &log);
+    EXPECT_EQ(WaitExit(p.pid), 2) << flags[0];
+    EXPECT_THAT(log, ::testing::HasSubstr(want));
     std::fclose(p.err);
   }
   // Token files that cannot serve: missing, empty, or holding spaces inside the token.

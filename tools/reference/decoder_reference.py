@@ -8,7 +8,11 @@ rope_scaling, repeat_kv for grouped-query attention, SwiGLU, q/k/v biases (qwen2
 LM head. It reads config.json and model.safetensors (or the sharded index) itself, with numpy.
 
 Usage: /usr/bin/python3 decoder_reference.py --model DIR --prompts '[[1,2,3],[4,5]]' \
-          --new-tokens 8 --out fixture.json
+          --new-tokens 8 --out fixture.json [--quantize int8g128|int4g64|...]
+With --quantize, every projection and the LM head multiply as ember's quantized weight scheme
+defines it (docs/QUANTIZATION.md, stated in quant_reference.py): weights quantized per output row
+and group, the activations reaching each projection quantized per row and group at run time, the
+product summed group by group. Embeddings, norms, attention and the rest stay in f32.
 Writes, per prompt: the f32 logits at the last prompt position and the greedy continuation (with
 the logits of every greedy step's chosen token and the margin to the runner-up, so a test can tell
 a true mismatch from a near-tie).
@@ -21,6 +25,8 @@ import struct
 
 import numpy as np
 import torch
+
+import quant_reference
 
 DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": None}
 
@@ -72,8 +78,8 @@ ACT = {
 
 
 class Gpt2:
-    def __init__(self, cfg, w):
-        self.cfg, self.w = cfg, w
+    def __init__(self, cfg, w, project):
+        self.cfg, self.w, self.project = cfg, w, project
         self.p = "transformer." if "transformer.wte.weight" in w else ""
         self.h = cfg["n_embd"]
         self.heads = cfg["n_head"]
@@ -84,7 +90,10 @@ class Gpt2:
         return torch.nn.functional.layer_norm(x, (self.h,), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
 
     def conv1d(self, x, name):  # transformers.pytorch_utils.Conv1D: x @ weight + bias
-        return x @ self.w[name + ".weight"] + self.w[name + ".bias"]
+        key = name + ".weight.T"
+        if key not in self.w:  # Conv1D stores [in, out]; the projector takes [out, in]
+            self.w[key] = self.w[name + ".weight"].T.contiguous()
+        return self.project(x, self.w[key], self.w[name + ".bias"])
 
     def logits(self, ids):
         w, p, t = self.w, self.p, len(ids)
@@ -102,7 +111,7 @@ class Gpt2:
             x = x + self.conv1d(m, b + ".mlp.c_proj")
         x = self.ln(x, p + "ln_f")
         head = w[p + "wte.weight"] if self.cfg.get("tie_word_embeddings", True) else w["lm_head.weight"]
-        return x @ head.T
+        return self.project(x, head)
 
 
 def llama_inv_freq(cfg, hd):
@@ -132,8 +141,8 @@ def rotate_half(x):
 
 
 class Llama:
-    def __init__(self, cfg, w):
-        self.cfg, self.w = cfg, w
+    def __init__(self, cfg, w, project):
+        self.cfg, self.w, self.project = cfg, w, project
         self.h = cfg["hidden_size"]
         self.heads = cfg["num_attention_heads"]
         self.kv = cfg.get("num_key_value_heads") or self.heads
@@ -146,10 +155,7 @@ class Llama:
         return self.w[name] * (x * torch.rsqrt(var + self.eps))
 
     def linear(self, x, name):
-        y = x @ self.w[name + ".weight"].T
-        if name + ".bias" in self.w:
-            y = y + self.w[name + ".bias"]
-        return y
+        return self.project(x, self.w[name + ".weight"], self.w.get(name + ".bias"))
 
     def logits(self, ids):
         w, t, hd = self.w, len(ids), self.hd
@@ -177,7 +183,7 @@ class Llama:
             x = x + self.linear(gate * self.linear(hs, b + ".mlp.up_proj"), b + ".mlp.down_proj")
         x = self.rms(x, "model.norm.weight")
         head = w["model.embed_tokens.weight"] if self.cfg.get("tie_word_embeddings", False) else w["lm_head.weight"]
-        return x @ head.T
+        return self.project(x, head)
 
 
 def main():
@@ -186,12 +192,18 @@ def main():
     ap.add_argument("--prompts", required=True, help="JSON list of token id lists")
     ap.add_argument("--new-tokens", type=int, default=8)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--quantize", default="", help="int<bits>g<group>, e.g. int8g128 or int4g64")
     args = ap.parse_args()
+    scheme = None
+    if args.quantize:
+        bits, group = args.quantize[3:].split("g")
+        scheme = (int(bits), int(group))
     torch.set_grad_enabled(False)
     with open(os.path.join(args.model, "config.json")) as f:
         cfg = json.load(f)
     w = load_checkpoint(args.model)
-    model = Gpt2(cfg, w) if cfg["model_type"] == "gpt2" else Llama(cfg, w)
+    project = quant_reference.Projector(scheme)
+    model = Gpt2(cfg, w, project) if cfg["model_type"] == "gpt2" else Llama(cfg, w, project)
     results = []
     for prompt in json.loads(args.prompts):
         ids = list(prompt)
@@ -214,7 +226,8 @@ def main():
             "greedy_margin": margins,
         })
     fixture = {
-        "generator": "tools/reference/decoder_reference.py (PyTorch %s, f32)" % torch.__version__,
+        "generator": "tools/reference/decoder_reference.py (PyTorch %s, f32%s)"
+        % (torch.__version__, ", weights " + args.quantize if args.quantize else ""),
         "model": os.path.basename(os.path.normpath(args.model)),
         "results": results,
     }

@@ -2,7 +2,8 @@
 # Regenerates the committed PyTorch reference fixtures for the decoder fidelity tests:
 #   tools/reference/make_decoder_fixtures.sh BUILD_DIR
 # For each tiny preset: ember_make_model writes the checkpoint (seed 1), then the independent
-# PyTorch reference computes last-position logits and 12 greedy tokens for three prompts.
+# PyTorch reference computes last-position logits and 12 greedy tokens for three prompts: in f32
+# (<preset>.json) and with each quantized weight scheme (<preset>.<scheme>.json).
 set -euo pipefail
 build=${1:?usage: make_decoder_fixtures.sh BUILD_DIR}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,4 +17,9 @@ for preset in tiny-gpt2 tiny-llama tiny-llama-gqa tiny-qwen2; do
   /usr/bin/python3 "$here/tools/reference/decoder_reference.py" --model "$work/$preset" \
     --prompts "$prompts" --new-tokens 12 --out "$out/$preset.json"
   echo "wrote $out/$preset.json"
+  for scheme in int8g128 int4g64 int4g32; do
+    /usr/bin/python3 "$here/tools/reference/decoder_reference.py" --model "$work/$preset" \
+      --prompts "$prompts" --new-tokens 12 --quantize "$scheme" --out "$out/$preset.$scheme.json"
+    echo "wrote $out/$preset.$scheme.json"
+  done
 done

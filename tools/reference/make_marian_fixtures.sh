@@ -31,4 +31,9 @@ for preset in tiny-marian tiny-marian-preln; do
   /usr/bin/python3 "$ref" --model "$work/$preset" --sources "$work/sources.txt" --name "$preset" \
     --out "$out/$preset.json"
   echo "wrote $out/$preset.json"
+  for scheme in int8g128 int4g64; do
+    /usr/bin/python3 "$ref" --model "$work/$preset" --sources "$work/sources.txt" --name "$preset" \
+      --quantize "$scheme" --out "$out/$preset.$scheme.json"
+    echo "wrote $out/$preset.$scheme.json"
+  done
 done

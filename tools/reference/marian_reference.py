@@ -46,6 +46,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from decoder_reference import load_checkpoint  # noqa: E402  (plain safetensors reader, numpy only)
+import quant_reference  # noqa: E402  (ember's quantized weight scheme, for --quantize)
 
 GREEDY_MAX_NEW_TOKENS = 20
 BEAM_CONFIGS = [
@@ -89,8 +90,9 @@ def sinusoids(n_pos, dim):
 class Marian:
     """MarianMTModel forward in f32. Batched over decoder sequences of equal length."""
 
-    def __init__(self, cfg, w):
+    def __init__(self, cfg, w, project=None):
         self.cfg, self.w = cfg, w
+        self.project = project or quant_reference.Projector(None)
         self.e = cfg["d_model"]
         self.eps = 1e-5
         self.act = ACT[cfg.get("activation_function", "swish")]
@@ -109,7 +111,7 @@ class Marian:
 
     # --- building blocks -------------------------------------------------------------------
     def linear(self, x, name):
-        return x @ self.w[name + ".weight"].T + self.w[name + ".bias"]
+        return self.project(x, self.w[name + ".weight"], self.w[name + ".bias"])
 
     def ln(self, x, name):
         return torch.nn.functional.layer_norm(x, (self.e,), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
@@ -167,7 +169,7 @@ class Marian:
             x = self.sublayer(x, p, ".final_layer_norm", lambda h: self.ffn(h, p))
         if self.pre_ln:
             x = self.ln(x, "model.decoder.layer_norm")
-        return x @ self.lm_head.T + self.bias
+        return self.project(x, self.lm_head) + self.bias
 
 
 class Tokenizer:
@@ -449,14 +451,19 @@ def main():
     ap.add_argument("--out", help="fixture path (required unless --check)")
     ap.add_argument("--name", help="model name recorded in the fixture (default: the directory name)")
     ap.add_argument("--check", action="store_true", help="only run the self-checks, write nothing")
+    ap.add_argument("--quantize", default="", help="int<bits>g<group>: ember's quantized weight scheme")
     args = ap.parse_args()
+    scheme = None
+    if args.quantize:
+        bits, group = args.quantize[3:].split("g")
+        scheme = (int(bits), int(group))
     if not args.check and not args.out:
         ap.error("--out is required unless --check")
     torch.set_grad_enabled(False)
     torch.set_num_threads(1)  # one thread: reproducible reductions, polite on shared cores
     with open(os.path.join(args.model, "config.json")) as f:
         cfg = json.load(f)
-    model = Marian(cfg, load_checkpoint(args.model))
+    model = Marian(cfg, load_checkpoint(args.model), quant_reference.Projector(scheme))
     tok = Tokenizer(args.model)
     gen = GenerationConfig(args.model, cfg)
     with open(args.sources, encoding="utf-8") as f:
@@ -469,7 +476,8 @@ def main():
             ok &= same
         sys.exit(0 if ok else 1)
     fixture = {
-        "generator": "tools/reference/marian_reference.py (PyTorch %s, f32)" % torch.__version__,
+        "generator": "tools/reference/marian_reference.py (PyTorch %s, f32%s)"
+        % (torch.__version__, ", weights " + args.quantize if args.quantize else ""),
         "model": args.name or os.path.basename(os.path.normpath(args.model)),
         "config": {"d_model": cfg["d_model"], "vocab_size": cfg["vocab_size"],
                    "normalize_before": bool(cfg.get("normalize_before", False)), **gen.describe()},

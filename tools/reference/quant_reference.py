@@ -64,6 +64,29 @@ def quant_matmul(qx, sx, qw, sw, group):
     return y
 
 
+class Projector:
+    """x @ W^T (+ b) for a weight W [out, in] and x [..., in], as a model reference uses it: exact
+    f32 when scheme is None, else the scheme (bits, group) above, each weight quantized once."""
+
+    def __init__(self, scheme):
+        self.scheme = scheme
+        self.packed = {}  # id(weight) -> (weight, (codes, scales)); the weight is kept alive
+
+    def __call__(self, x, weight, bias=None):
+        if self.scheme is None:
+            y = x @ weight.T
+        else:
+            bits, group = self.scheme
+            key = id(weight)
+            if key not in self.packed:
+                self.packed[key] = (weight, quantize_weights(weight, bits, group))
+            qw, sw = self.packed[key][1]
+            rows = x.reshape(-1, x.shape[-1])
+            qx, sx = quantize_activations(rows, group)
+            y = quant_matmul(qx, sx, qw, sw, group).reshape(*x.shape[:-1], weight.shape[0])
+        return y if bias is None else y + bias
+
+
 def make_case(seed, bits, group, m, n, k):
     gen = torch.Generator().manual_seed(seed)
     w = torch.randn(n, k, generator=gen) * 0.05

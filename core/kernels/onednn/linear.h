@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/kernels/linear_layer.h"
 #include "core/tensor/dtype.h"
 
 namespace ember::onednn {
@@ -51,9 +52,9 @@ struct WeightSource {
   WeightLayout layout = WeightLayout::kOutIn;
 };
 
-class Linear {
+class Linear final : public LinearLayer {
  public:
-  ~Linear();
+  ~Linear() override;
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;
 
@@ -69,7 +70,7 @@ class Linear {
   // y[m, out] = act(x[m, in] W^T + b) (+ y's previous contents when `accumulate`, applied after
   // the activation). x is f32 or bf16 as shape().compute says; y is f32. Not thread-safe: one
   // caller at a time (the engine loop); the matmul itself runs on all oneDNN threads.
-  absl::Status Forward(const void* x, int64_t m, float* y, bool accumulate = false);
+  absl::Status Forward(const void* x, int64_t m, float* y, bool accumulate = false) override;
 
   // The row class of M: M itself up to 16 (decode batches, where every row is a sequence), then
   // rounded up to a multiple of 8 up to 64, then of 32. At most 31 padding rows above 64, so the
@@ -80,11 +81,13 @@ class Linear {
 
   // Creates the primitive for exactly `m` rows (a RowClass value, normally) ahead of its first
   // Forward. Idempotent.
-  absl::Status Prepare(int64_t m, bool accumulate);
+  absl::Status Prepare(int64_t m, bool accumulate) override;
   // Primitives this Linear has created so far (tests assert warm-up leaves the hot path none).
-  int64_t primitives_created() const;
+  int64_t primitives_created() const override;
 
   const LinearShape& shape() const { return shape_; }
+  int64_t in() const override { return shape_.in; }
+  int64_t out() const override { return shape_.out; }
   // oneDNN's implementation name for a given M (e.g. "brg:avx512_core_bf16"), for logs/benchmarks.
   absl::StatusOr<std::string> ImplementationName(int64_t m);
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/tensor/half.h"
 
 namespace ember::quant {
 namespace {
@@ -53,6 +54,9 @@ absl::StatusOr<std::unique_ptr<QuantLinear>> QuantLinear::Create(const QuantLine
                                                    weights.k, ", the shape wants ", shape.out,
                                                    " x ", shape.in));
   }
+  if (shape.input != DType::kF32 && shape.input != DType::kBF16) {
+    return absl::InvalidArgumentError("QuantLinear: activations must be f32 or bf16");
+  }
   if (shape.has_bias && bias == nullptr) {
     return absl::InvalidArgumentError("QuantLinear: shape has a bias but none was given");
   }
@@ -70,17 +74,30 @@ absl::StatusOr<std::unique_ptr<QuantLinear>> QuantLinear::Create(const QuantLine
       new QuantLinear(shape, *packed, bias_storage, kernel, non_finite));
 }
 
-absl::Status QuantLinear::Forward(const float* x, int64_t m, float* y, bool accumulate) {
+absl::Status QuantLinear::Prepare(int64_t m, bool accumulate) {
   if (m <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("QuantLinear: m must be positive, got ", m));
   }
-  const int64_t n = shape_.out;
-  QuantizeActivations(x, m, shape_.in, shape_.scheme, packed_.geometry, &activations_);
-  float* out = y;
-  if (accumulate) {
-    accumulate_.resize(static_cast<size_t>(m * n));
-    out = accumulate_.data();
+  if (shape_.input == DType::kBF16 && widened_.size() < static_cast<size_t>(m * shape_.in)) {
+    widened_.resize(static_cast<size_t>(m * shape_.in));
   }
+  if (accumulate && accumulate_.size() < static_cast<size_t>(m * shape_.out)) {
+    accumulate_.resize(static_cast<size_t>(m * shape_.out));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status QuantLinear::Forward(const void* x, int64_t m, float* y, bool accumulate) {
+  if (absl::Status s = Prepare(m, accumulate); !s.ok()) return s;
+  const int64_t n = shape_.out;
+  const float* x_f32 = static_cast<const float*>(x);
+  if (shape_.input == DType::kBF16) {
+    // Widening is exact, so bf16 activations quantize as their f32 values would.
+    WidenToF32(x, DType::kBF16, static_cast<size_t>(m * shape_.in), widened_.data());
+    x_f32 = widened_.data();
+  }
+  QuantizeActivations(x_f32, m, shape_.in, shape_.scheme, packed_.geometry, &activations_);
+  float* out = accumulate ? accumulate_.data() : y;
   QuantMatmul(kernel_, activations_, packed_, out, n);
   const bool epilogue =
       bias_ != nullptr || shape_.activation != onednn::LinearActivation::kNone || accumulate;

@@ -1,8 +1,8 @@
 // A fully connected layer (y = act(x W^T + b), optionally accumulated into y) over quantized
 // weights: the counterpart of onednn::Linear for int8 / int4 weight formats. The weights are
 // quantized and packed once, at load, into caller-provided memory (the model's weight arena);
-// Forward quantizes the activations, runs the fastest QuantMatmul the CPU has, and applies bias,
-// activation and accumulation in f32.
+// Forward quantizes the activations (f32 or bf16, the model's compute type), runs the fastest
+// QuantMatmul the CPU has, and applies bias, activation and accumulation in f32.
 //
 // Not thread-safe: one caller at a time (the engine loop); the matmul runs on its OpenMP team.
 #ifndef EMBER_CORE_KERNELS_QUANT_QUANT_LINEAR_H_
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/kernels/linear_layer.h"
 #include "core/kernels/onednn/linear.h"
 #include "core/kernels/quant/activation_quant.h"
 #include "core/kernels/quant/quant_format.h"
@@ -27,9 +28,10 @@ struct QuantLinearShape {
   QuantScheme scheme;
   onednn::LinearActivation activation = onednn::LinearActivation::kNone;
   bool has_bias = false;
+  DType input = DType::kF32;  // type of x: F32 or BF16
 };
 
-class QuantLinear {
+class QuantLinear final : public LinearLayer {
  public:
   // Bytes of packed weights (plus bias) that Create needs, a multiple of 64.
   static absl::StatusOr<size_t> StorageBytes(const QuantLinearShape& shape);
@@ -43,8 +45,13 @@ class QuantLinear {
       void* storage, QuantKernel kernel = BestQuantKernel());
 
   // y[m, out] = act(x[m, in] W^T + b) (+ y's previous contents when `accumulate`, after the
-  // activation). x and y are f32 with row strides in and out.
-  absl::Status Forward(const float* x, int64_t m, float* y, bool accumulate = false);
+  // activation). x is of shape().input, y f32, with row strides in and out.
+  absl::Status Forward(const void* x, int64_t m, float* y, bool accumulate = false) override;
+  // Sizes the scratch for `m` rows; there is nothing to compile.
+  absl::Status Prepare(int64_t m, bool accumulate) override;
+  int64_t primitives_created() const override { return 0; }
+  int64_t in() const override { return shape_.in; }
+  int64_t out() const override { return shape_.out; }
 
   const QuantLinearShape& shape() const { return shape_; }
   const PackedMatrix& packed() const { return packed_; }
@@ -63,6 +70,7 @@ class QuantLinear {
   QuantKernel kernel_;
   int64_t non_finite_;
   QuantizedActivations activations_;  // scratch, reused across calls
+  std::vector<float> widened_;        // [m, in] f32 copy of bf16 inputs
   std::vector<float> accumulate_;     // [m, out] scratch when accumulating
 };
 

@@ -326,5 +326,39 @@ TEST(QuantLinearTest, ErrorAgainstFloatWeightsIsWithinTheSchemesResolution) {
   }
 }
 
+// bf16 activations (the model's bf16 compute type) are widened exactly before quantization: the
+// output equals that of the same values given as f32, bit for bit.
+TEST(QuantLinearTest, Bf16ActivationsGiveTheOutputOfTheirF32Values) {
+  const int64_t m = 3, in = 200, out = 37;
+  std::vector<float> w = RandomValues(static_cast<size_t>(out * in), 40, 0.05f);
+  std::vector<float> x = RandomValues(static_cast<size_t>(m * in), 41);
+  std::vector<uint16_t> x_bf16(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x_bf16[i] = FloatToBf16(x[i]);
+    x[i] = Bf16ToFloat(x_bf16[i]);
+  }
+  QuantLinearShape f32_shape{in, out, {4, 64}, onednn::LinearActivation::kNone, false};
+  QuantLinearShape bf16_shape = f32_shape;
+  bf16_shape.input = DType::kBF16;
+  Storage f32_storage(*QuantLinear::StorageBytes(f32_shape));
+  Storage bf16_storage(*QuantLinear::StorageBytes(bf16_shape));
+  auto f32_layer = QuantLinear::Create(f32_shape, {w.data(), DType::kF32, out, in, false}, nullptr,
+                                       f32_storage.data());
+  auto bf16_layer = QuantLinear::Create(bf16_shape, {w.data(), DType::kF32, out, in, false},
+                                        nullptr, bf16_storage.data());
+  ASSERT_TRUE(f32_layer.ok() && bf16_layer.ok());
+  std::vector<float> from_f32(static_cast<size_t>(m * out)), from_bf16(from_f32.size());
+  ASSERT_TRUE((*f32_layer)->Forward(x.data(), m, from_f32.data()).ok());
+  ASSERT_TRUE((*bf16_layer)->Prepare(m, false).ok());
+  ASSERT_TRUE((*bf16_layer)->Forward(x_bf16.data(), m, from_bf16.data()).ok());
+  EXPECT_EQ(from_bf16, from_f32);
+  EXPECT_EQ((*bf16_layer)->primitives_created(), 0);
+  QuantLinearShape f16_shape = f32_shape;
+  f16_shape.input = DType::kF16;
+  EXPECT_FALSE(QuantLinear::Create(f16_shape, {w.data(), DType::kF32, out, in, false}, nullptr,
+                                   f32_storage.data())
+                   .ok());
+}
+
 }  // namespace
 }  // namespace ember::quant
