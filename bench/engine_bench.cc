@@ -25,7 +25,9 @@
 #include "bench/engine_bench_report.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
+#include "core/engine/weight_format.h"
 #include "core/kernels/onednn/linear.h"
+#include "core/kernels/quant/quant_matmul.h"
 #include "core/kernels/threads.h"
 #include "core/model/decoder_model.h"
 #include "core/model/kv_cache.h"
@@ -33,6 +35,9 @@
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory (config.json + safetensors)");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute (weight) dtype: f32 or bf16");
+ABSL_FLAG(std::string, weight_format, "dtype",
+          "Weight format, as ember_server's flag: dtype (weights in --dtype), int8 or int4");
+ABSL_FLAG(int32_t, weight_group_size, 0, "Quantization group size (0: the format's default)");
 ABSL_FLAG(int32_t, threads, 0,
           "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
           "capped by a cgroup v2 CPU limit");
@@ -106,6 +111,18 @@ absl::StatusOr<std::map<std::string, std::map<int64_t, std::string>>> Implementa
   return names;
 }
 
+// The quantized layers' kernel for every matmul and M (QuantLinear runs one kernel at every M).
+absl::StatusOr<std::map<std::string, std::map<int64_t, std::string>>> QuantImplementationNames(
+    const ModelCosts& costs, const std::vector<int64_t>& ms) {
+  std::map<std::string, std::map<int64_t, std::string>> names;
+  for (const LinearUse& use : costs.uses) {
+    for (int64_t m : ms) {
+      names[use.name][m] = absl::StrCat("ember ", quant::QuantKernelName(quant::BestQuantKernel()));
+    }
+  }
+  return names;
+}
+
 absl::Status Run() {
   const std::string model_dir = absl::GetFlag(FLAGS_model);
   if (model_dir.empty()) return absl::InvalidArgumentError("--model is required");
@@ -133,15 +150,20 @@ absl::Status Run() {
   const double load_average_start = ReadLoadAverage();
   const ProcessMemory before = ReadProcessMemory();
   const double load_start = Now();
+  auto quantize =
+      ParseWeightFormat(absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size),
+                        "--weight_format", "--weight_group_size");
+  if (!quantize.ok()) return quantize.status();
   DecoderModelOptions model_options;
   model_options.compute = compute;
+  model_options.quantize = *quantize;
   auto model_or = DecoderModel::Load(model_dir, model_options);
   if (!model_or.ok()) return model_or.status();
   std::unique_ptr<DecoderModel> model = std::move(*model_or);
   const double load_seconds = Now() - load_start;
   const ProcessMemory loaded = ReadProcessMemory();
   const ModelConfig& config = model->config();
-  auto costs_or = ComputeModelCosts(config, compute);
+  auto costs_or = ComputeModelCosts(config, compute, *quantize);
   if (!costs_or.ok()) return costs_or.status();
   const ModelCosts& costs = *costs_or;
 
@@ -196,8 +218,10 @@ absl::Status Run() {
 
   std::vector<int64_t> impl_ms = batches;
   for (const PrefillResult& p : prefills) impl_ms.push_back(p.chunk);
-  auto impls = ImplementationNames(costs, compute, impl_ms);
+  auto impls = quantize->has_value() ? QuantImplementationNames(costs, impl_ms)
+                                     : ImplementationNames(costs, compute, impl_ms);
   if (!impls.ok()) return impls.status();
+  results.weight_format = model->weight_format();
 
   results.model_dir = model_dir;
   results.config = config;

@@ -1,6 +1,7 @@
 #include "bench/engine_bench_costs.h"
 
 #include "core/kernels/onednn/linear.h"
+#include "core/kernels/quant/quant_linear.h"
 
 namespace ember::bench {
 
@@ -18,7 +19,9 @@ double ModelCosts::PrefillAttentionFlopsPerToken(int64_t tokens) const {
   return attention_flops_per_key * (static_cast<double>(tokens) + 1.0) / 2.0;
 }
 
-absl::StatusOr<ModelCosts> ComputeModelCosts(const ModelConfig& c, DType compute) {
+absl::StatusOr<ModelCosts> ComputeModelCosts(const ModelConfig& c, DType compute,
+                                             const std::optional<quant::QuantScheme>& quantize,
+                                             bool quantize_lm_head) {
   const bool llama = c.architecture == Architecture::kLlama;
   const int64_t q_width = c.num_heads * c.head_dim;
   const int64_t kv_width = c.num_kv_heads * c.head_dim;
@@ -40,7 +43,11 @@ absl::StatusOr<ModelCosts> ComputeModelCosts(const ModelConfig& c, DType compute
     shape.out = s.use.out;
     shape.compute = compute;
     shape.has_bias = s.bias;
-    absl::StatusOr<size_t> bytes = onednn::Linear::StorageBytes(shape);
+    const bool quantized = quantize.has_value() && (s.use.name != "lm_head" || quantize_lm_head);
+    absl::StatusOr<size_t> bytes =
+        quantized ? quant::QuantLinear::StorageBytes(
+                        {shape.in, shape.out, *quantize, onednn::LinearActivation::kNone, s.bias})
+                  : onednn::Linear::StorageBytes(shape);
     if (!bytes.ok()) return bytes.status();
     const double count = static_cast<double>(s.use.count);
     const double params = static_cast<double>(s.use.in) * static_cast<double>(s.use.out);

@@ -1,14 +1,17 @@
 // What one forward step of a decoder model must read and compute, from its config alone: the
-// denominators of the engine benchmark's bounds. Weight bytes are oneDNN's packed sizes
-// (Linear::StorageBytes), i.e. exactly what a step streams from memory.
+// denominators of the engine benchmark's bounds. Weight bytes are the packed sizes of the format
+// served (oneDNN's Linear::StorageBytes, or QuantLinear::StorageBytes for int8 / int4: codes,
+// scales and bias), i.e. exactly what a step streams from memory.
 #ifndef EMBER_BENCH_ENGINE_BENCH_COSTS_H_
 #define EMBER_BENCH_ENGINE_BENCH_COSTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench/machine_limits.h"
+#include "core/kernels/quant/quant_format.h"
 #include "core/model/model_config.h"
 #include "core/tensor/dtype.h"
 
@@ -42,8 +45,11 @@ struct ModelCosts {
   double PrefillAttentionFlopsPerToken(int64_t tokens) const;
 };
 
-// INVALID_ARGUMENT from Linear::StorageBytes for impossible shapes.
-absl::StatusOr<ModelCosts> ComputeModelCosts(const ModelConfig& config, DType compute);
+// INVALID_ARGUMENT from StorageBytes for impossible shapes. `quantize`: the weight scheme of the
+// projections (and of the LM head when `quantize_lm_head`), as ModelOptions::quantize.
+absl::StatusOr<ModelCosts> ComputeModelCosts(
+    const ModelConfig& config, DType compute,
+    const std::optional<quant::QuantScheme>& quantize = std::nullopt, bool quantize_lm_head = true);
 
 }  // namespace ember::bench
 

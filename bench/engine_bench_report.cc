@@ -117,9 +117,10 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
   const std::vector<DecodeResult>& decodes = r.decodes;
   out << absl::StrFormat(
       "ember engine bench: %s (%s, %d layers, hidden %d, heads %d/%d, vocab %d) compute=%s "
-      "threads=%d isa=%s\n",
+      "weights=%s threads=%d isa=%s\n",
       r.model_dir, config.model_type, config.num_layers, config.hidden_size, config.num_heads,
-      config.num_kv_heads, config.vocab_size, DTypeName(compute), threads, CpuIsaName());
+      config.num_kv_heads, config.vocab_size, DTypeName(compute), r.weight_format, threads,
+      CpuIsaName());
   out << absl::StrFormat(
       "load %.2f s; packed weight arena %s (matmul weights read per step %s); RSS before load "
       "%s, after load VmRSS %s, peak VmHWM %s, huge pages %s\n",
@@ -172,7 +173,7 @@ void PrintReport(const EngineBenchResults& r, const std::vector<Figure>& figures
   for (const auto& [name, by_m] : r.implementations) {
     std::vector<std::string> parts;
     for (const auto& [m, impl] : by_m) parts.push_back(absl::StrCat("M=", m, " ", impl));
-    out << absl::StrFormat("impl %-8s (%s): %s\n", name, "Linear::ImplementationName",
+    out << absl::StrFormat("impl %-8s (%s): %s\n", name, "the layer's kernel",
                            absl::StrJoin(parts, ", "));
   }
   PrintFigures(figures, "alt tok/s", out);
@@ -195,6 +196,7 @@ nlohmann::json ReportJson(const EngineBenchResults& r, const std::vector<Figure>
   json["model"] = r.model_dir;
   json["model_type"] = config.model_type;
   json["compute"] = std::string(DTypeName(compute));
+  json["weight_format"] = r.weight_format;
   json["threads"] = threads;
   json["load_average"] = {r.load_average_start, r.load_average_end};
   json["load_seconds"] = r.load_seconds;

@@ -23,6 +23,7 @@ struct EngineBenchResults {
   std::string model_dir;
   ModelConfig config;
   DType compute = DType::kBF16;
+  std::string weight_format;  // Model::weight_format(): "BF16", "int4 g64 (bf16 scales)", ...
   int threads = 0;
   ModelCosts costs;
   double load_seconds = 0;

@@ -2,12 +2,12 @@
 // the functions that use AVX-512 carry a target attribute and run only when BestQuantKernel found
 // the instructions at run time.
 //
-// Per block of 16 output rows and up to 4 activation rows: for each group, vpdpbusd accumulates the
-// unsigned weight codes (one 64-byte line = 4 k of 16 rows) against the activation's 4 signed
-// bytes broadcast to every lane, into 16 int32 sums per activation row; the group's offset
-// correction, the two scales and one fma fold them into the f32 outputs. With one activation row
-// (decode), four independent dot chains hide vpdpbusd's latency; int4 lines are split into two
-// int8 lines with an and and a shift.
+// Per block of 16 output rows (two blocks at a time for batches) and up to 4 activation rows: for
+// each group, vpdpbusd accumulates the unsigned weight codes (one 64-byte line = 4 k of 16 rows)
+// against the activation's 4 signed bytes broadcast to every lane, into 16 int32 sums per
+// activation row and block; the group's offset correction, the two scales and one fma fold them
+// into the f32 outputs. Independent dot chains (4 for one row, 8 for batches) hide vpdpbusd's
+// latency; int4 lines are split into two int8 lines with an and and a shift.
 #include "core/kernels/quant/quant_matmul.h"
 
 #if defined(__x86_64__)
@@ -36,105 +36,170 @@ EMBER_AVX512_VNNI inline __m512i Broadcast4(const int8_t* p) {
 // hint, not a law.
 constexpr int kPrefetchBytes = 1024;
 
+// acc += the dot products of a's unsigned bytes with b's signed bytes, 4 per int32 lane
+// (_mm512_dpbusd_epi32). Written as inline assembly because GCC 12, given the intrinsic on arrays
+// of accumulators, copies every accumulator into a scratch register before the instruction and back
+// after it: 16 extra moves per 8 vpdpbusd, which made the batched kernel front-end bound (about
+// 1.2 vpdpbusd a cycle where the core issues 2).
+EMBER_AVX512_VNNI inline void DotAccumulate(__m512i& acc, __m512i a, __m512i b) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+}
+
 // 16 bf16 scales as f32.
 EMBER_AVX512_VNNI inline __m512 LoadScales(const uint16_t* s) {
   const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
 }
 
-template <int kBits, int kRows>
-EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b, const QuantizedActivations& x,
+// kRows activation rows (m0...) against kBlocks consecutive blocks of 16 output rows (b0...). Each
+// (row, block) pair keeps kChains independent dot chains so that at least 4 are in flight for one
+// row (decode) and 8 for batches: vpdpbusd's latency is several cycles and the core issues one or
+// two a cycle. A weight line is loaded once for all rows and an activation quad once for all
+// blocks, so a batch step costs kBlocks + kRows loads per kRows * kBlocks vpdpbusd.
+template <int kBits, int kRows, int kBlocks>
+EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const QuantizedActivations& x,
                                  int64_t m0, float* y, int64_t ldy) {
-  // Independent accumulation chains per activation row: 4 in all hide vpdpbusd's latency.
-  constexpr int kChains = kRows >= 4 ? 1 : 4 / kRows;
+  constexpr int kPairs = kRows * kBlocks;
+  constexpr int kChains = kPairs >= 4 ? 1 : 4 / kPairs;
   constexpr int kOffset = kBits == 8 ? 128 : 8;
   const PackedGeometry& g = w.geometry;
   const int group = w.scheme.group_size;
-  const uint8_t* codes = w.block(b);
-  const uint16_t* scales = w.scales(b);
+  const uint8_t* codes[kBlocks];
+  const uint16_t* scales[kBlocks];
+  for (int j = 0; j < kBlocks; ++j) {
+    codes[j] = w.block(b0 + j);
+    scales[j] = w.scales(b0 + j);
+  }
   const int8_t* q[kRows];
   const float* sa[kRows];
   const int32_t* sums[kRows];
-  __m512 acc[kRows];
+  __m512 acc[kRows][kBlocks];
   for (int r = 0; r < kRows; ++r) {
     q[r] = x.row_q(m0 + r);
     sa[r] = x.row_scale(m0 + r);
     sums[r] = x.row_sum(m0 + r);
-    acc[r] = _mm512_setzero_ps();
+    for (int j = 0; j < kBlocks; ++j) acc[r][j] = _mm512_setzero_ps();
   }
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     const int64_t k0 = gi * group;
-    __m512i dot[kRows][kChains];
+    __m512i dot[kRows][kBlocks][kChains];
     for (int r = 0; r < kRows; ++r) {
-      for (int c = 0; c < kChains; ++c) dot[r][c] = _mm512_setzero_si512();
+      for (int j = 0; j < kBlocks; ++j) {
+        for (int c = 0; c < kChains; ++c) dot[r][j][c] = _mm512_setzero_si512();
+      }
     }
     if constexpr (kBits == 8) {
-      const uint8_t* lines = codes + k0 * 16;  // 64 bytes per 4 k
-      const int count = group / 4;
+      const int count = group / 4;  // 64-byte lines of 4 k each
       for (int t = 0; t < count; t += kChains) {
         for (int c = 0; c < kChains; ++c) {
-          _mm_prefetch(reinterpret_cast<const char*>(lines + (t + c) * 64 + kPrefetchBytes),
-                       _MM_HINT_T0);
-          const __m512i wv = _mm512_load_si512(lines + (t + c) * 64);
+          const int64_t line = (k0 / 4 + t + c) * 64;
+          __m512i wv[kBlocks];
+          for (int j = 0; j < kBlocks; ++j) {
+            _mm_prefetch(reinterpret_cast<const char*>(codes[j] + line + kPrefetchBytes),
+                         _MM_HINT_T0);
+            wv[j] = _mm512_load_si512(codes[j] + line);
+          }
           for (int r = 0; r < kRows; ++r) {
-            dot[r][c] = _mm512_dpbusd_epi32(dot[r][c], wv, Broadcast4(q[r] + k0 + 4 * (t + c)));
+            const __m512i xv = Broadcast4(q[r] + k0 + 4 * (t + c));
+            for (int j = 0; j < kBlocks; ++j) {
+              DotAccumulate(dot[r][j][c], wv[j], xv);
+            }
           }
         }
       }
     } else {
-      const uint8_t* lines = codes + k0 * 8;  // 64 bytes per 8 k
-      const int count = group / 8;
+      const int count = group / 8;  // 64-byte lines of 8 k each
       constexpr int kLinesPerStep = kChains >= 2 ? kChains / 2 : 1;
       for (int t = 0; t < count; t += kLinesPerStep) {
         for (int c = 0; c < kLinesPerStep; ++c) {
-          _mm_prefetch(reinterpret_cast<const char*>(lines + (t + c) * 64 + kPrefetchBytes),
-                       _MM_HINT_T0);
-          const __m512i v = _mm512_load_si512(lines + (t + c) * 64);
-          const __m512i lo = _mm512_and_si512(v, low_nibbles);
-          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibbles);
+          const int64_t line = (k0 / 8 + t + c) * 64;
+          __m512i lo[kBlocks], hi[kBlocks];
+          for (int j = 0; j < kBlocks; ++j) {
+            _mm_prefetch(reinterpret_cast<const char*>(codes[j] + line + kPrefetchBytes),
+                         _MM_HINT_T0);
+            const __m512i v = _mm512_load_si512(codes[j] + line);
+            lo[j] = _mm512_and_si512(v, low_nibbles);
+            hi[j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibbles);
+          }
           const int64_t k = k0 + 8 * (t + c);
           for (int r = 0; r < kRows; ++r) {
-            __m512i& even = dot[r][(2 * c) % kChains];
-            even = _mm512_dpbusd_epi32(even, lo, Broadcast4(q[r] + k));
-            __m512i& odd = dot[r][(2 * c + 1) % kChains];
-            odd = _mm512_dpbusd_epi32(odd, hi, Broadcast4(q[r] + k + 4));
+            const __m512i x_even = Broadcast4(q[r] + k);
+            const __m512i x_odd = Broadcast4(q[r] + k + 4);
+            for (int j = 0; j < kBlocks; ++j) {
+              DotAccumulate(dot[r][j][(2 * c) % kChains], lo[j], x_even);
+              DotAccumulate(dot[r][j][(2 * c + 1) % kChains], hi[j], x_odd);
+            }
           }
         }
       }
     }
-    const __m512 ws = LoadScales(scales + gi * kBlockRows);
+    __m512 ws[kBlocks];
+    for (int j = 0; j < kBlocks; ++j) ws[j] = LoadScales(scales[j] + gi * kBlockRows);
     for (int r = 0; r < kRows; ++r) {
-      __m512i d = dot[r][0];
-      for (int c = 1; c < kChains; ++c) d = _mm512_add_epi32(d, dot[r][c]);
-      d = _mm512_sub_epi32(d, _mm512_set1_epi32(kOffset * sums[r][gi]));
-      const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(sa[r][gi]));
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[r]);
+      const __m512i correction = _mm512_set1_epi32(kOffset * sums[r][gi]);
+      const __m512 row_scale = _mm512_set1_ps(sa[r][gi]);
+      for (int j = 0; j < kBlocks; ++j) {
+        __m512i d = dot[r][j][0];
+        for (int c = 1; c < kChains; ++c) d = _mm512_add_epi32(d, dot[r][j][c]);
+        d = _mm512_sub_epi32(d, correction);
+        const __m512 s = _mm512_mul_ps(ws[j], row_scale);
+        acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[r][j]);
+      }
     }
   }
-  const int64_t n0 = b * kBlockRows;
-  const int64_t valid = std::min<int64_t>(kBlockRows, g.n - n0);
-  const __mmask16 mask = static_cast<__mmask16>(valid == 16 ? 0xFFFF : (1u << valid) - 1);
-  for (int r = 0; r < kRows; ++r) _mm512_mask_storeu_ps(y + (m0 + r) * ldy + n0, mask, acc[r]);
+  for (int j = 0; j < kBlocks; ++j) {
+    const int64_t n0 = (b0 + j) * kBlockRows;
+    const int64_t valid = std::min<int64_t>(kBlockRows, g.n - n0);
+    const __mmask16 mask = static_cast<__mmask16>(valid == 16 ? 0xFFFF : (1u << valid) - 1);
+    for (int r = 0; r < kRows; ++r) {
+      _mm512_mask_storeu_ps(y + (m0 + r) * ldy + n0, mask, acc[r][j]);
+    }
+  }
 }
 
-// All activation rows against block b, four at a time.
-template <int kBits>
-void Block(const PackedMatrix& w, int64_t b, const QuantizedActivations& x, float* y, int64_t ldy) {
+// Every activation row against kBlocks blocks from b0: kMaxRows rows at a time, then the tail.
+template <int kBits, int kBlocks>
+void Blocks(const PackedMatrix& w, int64_t b0, const QuantizedActivations& x, float* y,
+            int64_t ldy) {
+  constexpr int kMaxRows = 4;
   int64_t m0 = 0;
-  for (; m0 + 4 <= x.rows; m0 += 4) BlockRows<kBits, 4>(w, b, x, m0, y, ldy);
+  for (; m0 + kMaxRows <= x.rows; m0 += kMaxRows) {
+    BlockRows<kBits, kMaxRows, kBlocks>(w, b0, x, m0, y, ldy);
+  }
   switch (x.rows - m0) {
     case 3:
-      BlockRows<kBits, 3>(w, b, x, m0, y, ldy);
+      BlockRows<kBits, 3, kBlocks>(w, b0, x, m0, y, ldy);
       break;
     case 2:
-      BlockRows<kBits, 2>(w, b, x, m0, y, ldy);
+      BlockRows<kBits, 2, kBlocks>(w, b0, x, m0, y, ldy);
       break;
     case 1:
-      BlockRows<kBits, 1>(w, b, x, m0, y, ldy);
+      BlockRows<kBits, 1, kBlocks>(w, b0, x, m0, y, ldy);
       break;
     default:
       break;
+  }
+}
+
+template <int kBits>
+void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int64_t ldy) {
+  const int64_t blocks = w.geometry.padded_n / kBlockRows;
+  if (x.rows == 1) {
+    // Decode: one block per task, so both cores share even small matrices.
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; ++b) Blocks<kBits, 1>(w, b, x, y, ldy);
+    return;
+  }
+  // Batches: pairs of blocks, so each loaded activation quad feeds two weight lines.
+  const int64_t pairs = (blocks + 1) / 2;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < pairs; ++p) {
+    if (2 * p + 1 < blocks) {
+      Blocks<kBits, 2>(w, 2 * p, x, y, ldy);
+    } else {
+      Blocks<kBits, 1>(w, 2 * p, x, y, ldy);
+    }
   }
 }
 
@@ -142,15 +207,10 @@ void Block(const PackedMatrix& w, int64_t b, const QuantizedActivations& x, floa
 
 void QuantMatmulAvx512Vnni(const QuantizedActivations& x, const PackedMatrix& w, float* y,
                            int64_t ldy) {
-  const int64_t blocks = w.geometry.padded_n / kBlockRows;
-  const bool int8 = w.scheme.bits == 8;
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    if (int8) {
-      Block<8>(w, b, x, y, ldy);
-    } else {
-      Block<4>(w, b, x, y, ldy);
-    }
+  if (w.scheme.bits == 8) {
+    Matmul<8>(x, w, y, ldy);
+  } else {
+    Matmul<4>(x, w, y, ldy);
   }
 }
 
