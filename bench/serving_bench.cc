@@ -28,6 +28,7 @@
 #include "bench/machine_limits.h"
 #include "bench/serving_bench_load.h"
 #include "client/cli/latency_stats.h"
+#include "core/engine/weight_format.h"
 #include "core/kernels/threads.h"
 #include "core/model/model_config.h"
 #include "nlohmann/json.hpp"
@@ -35,6 +36,9 @@
 
 ABSL_FLAG(std::string, model, "", "Model directory (e.g. one made by ember_make_model).");
 ABSL_FLAG(std::string, dtype, "f32", "Compute type: f32 or bf16.");
+ABSL_FLAG(std::string, weight_format, "dtype",
+          "Weight format, as ember_server's flag: dtype (weights in --dtype), int8 or int4.");
+ABSL_FLAG(int32_t, weight_group_size, 0, "Quantization group size (0: the format's default).");
 ABSL_FLAG(std::string, clients, "1,16", "Comma-separated client counts; the first is the base.");
 ABSL_FLAG(int, requests_per_client, 6, "Requests per client in each run.");
 ABSL_FLAG(int, prompt_tokens, 32, "Prompt length of every request.");
@@ -111,12 +115,17 @@ absl::Status Run() {
 
   auto config = LoadModelConfig(model_dir);
   if (!config.ok()) return config.status();
-  auto costs = ComputeModelCosts(*config, compute);
+  auto quantize =
+      ParseWeightFormat(absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size),
+                        "--weight_format", "--weight_group_size");
+  if (!quantize.ok()) return quantize.status();
+  auto costs = ComputeModelCosts(*config, compute, *quantize);
   if (!costs.ok()) return costs.status();
 
   ServerOptions options;
   options.engine.model_dir = model_dir;
   options.engine.compute = compute;
+  options.engine.quantize = *quantize;
   options.engine.threads = absl::GetFlag(FLAGS_threads);
   options.engine.max_running = std::max<int64_t>(max_clients, 1);
   options.engine.max_context = prompt_tokens + max_new_tokens + 16;
@@ -170,15 +179,19 @@ absl::Status Run() {
     }
     // The bound for c sequences decoding together at the load's mean context: memory (weights
     // once per step plus each sequence's KV) or oneDNN's own rate at M = c, whichever is lower.
-    // Prefill work is not in it, so ratios are a little pessimistic.
+    // Quantized weights do not go through oneDNN: their bound is memory alone (so at larger c,
+    // where the quantized kernels are compute-bound, the ratio understates them). Prefill work is
+    // not in it, so ratios are a little pessimistic.
     r.bandwidth_gbps = probe->Measure(threads);
     const double context = prompt_tokens + max_new_tokens / 2.0;
     const double bandwidth_bound = c * r.bandwidth_gbps * 1e9 / costs->DecodeBytes(c, context);
     auto gemm = MeasureStepGemms(costs->uses, c, compute, MatmulOptions{});
     if (!gemm.ok()) return gemm.status();
     const double gemm_bound = c / gemm->seconds;
-    r.bound_tokens_per_second = std::min(bandwidth_bound, gemm_bound);
-    r.bound_kind = bandwidth_bound < gemm_bound ? "bandwidth" : "oneDNN M=c";
+    const bool gemm_applies = !quantize->has_value();
+    r.bound_tokens_per_second =
+        gemm_applies ? std::min(bandwidth_bound, gemm_bound) : bandwidth_bound;
+    r.bound_kind = !gemm_applies || bandwidth_bound < gemm_bound ? "bandwidth" : "oneDNN M=c";
     PrintRow(r.grpc, r.bound_tokens_per_second);
     PrintRow(r.in_process, r.bound_tokens_per_second);
     std::printf("%7s  bound: %s (read bandwidth %.1f GB/s, oneDNN step at M=%d %.1f tok/s)\n", "",
@@ -202,6 +215,7 @@ absl::Status Run() {
   if (!json_out.empty()) {
     nlohmann::json json = {{"model", model_dir},
                            {"dtype", dtype},
+                           {"weight_format", absl::GetFlag(FLAGS_weight_format)},
                            {"threads", threads},
                            {"prompt_tokens", prompt_tokens},
                            {"max_new_tokens", max_new_tokens},

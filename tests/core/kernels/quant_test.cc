@@ -240,7 +240,7 @@ TEST(QuantMatmulTest, Avx512VnniMatchesTheReferenceBitForBit) {
   }
   int problems = 0;
   for (const QuantScheme& s : kSchemes) {
-    for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17}) {
+    for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64}) {
       for (const auto& [n, k] :
            std::vector<std::pair<int64_t, int64_t>>{{16, 32}, {37, 100}, {300, 257}, {64, 2055}}) {
         SCOPED_TRACE(::testing::Message()
