@@ -40,11 +40,15 @@
 #include "core/model/kv_cache.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/test_util/logit_scale.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
 
 namespace ember {
 namespace {
+
+using testing::Scale;
+using testing::StdDev;
 
 struct Reference {
   std::vector<int32_t> prompt;
@@ -110,21 +114,6 @@ class DecoderFidelityTest : public ::testing::TestWithParam<std::string> {
   testing::TempDir dir_;
   std::vector<Reference> reference_;
 };
-
-double Scale(const std::vector<float>& v) {
-  double m = 1.0;
-  for (float x : v) m = std::max(m, std::fabs(double{x}));
-  return m;
-}
-
-double StdDev(const std::vector<float>& v) {
-  double mean = 0;
-  for (float x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  double sq = 0;
-  for (float x : v) sq += (x - mean) * (x - mean);
-  return std::sqrt(sq / static_cast<double>(v.size()));
-}
 
 struct NamedScheme {
   const char* name;  // as the fixtures name it

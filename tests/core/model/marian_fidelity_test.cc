@@ -31,11 +31,15 @@
 #include "core/tokenizer/tokenizer.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/test_util/logit_scale.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
 
 namespace ember {
 namespace {
+
+using testing::Scale;
+using testing::StdDev;
 
 struct Sentence {
   std::string source;
@@ -66,12 +70,6 @@ std::vector<Sentence> LoadReference(const std::string& preset, const std::string
     out.push_back(std::move(s));
   }
   return out;
-}
-
-double Scale(const std::vector<float>& v) {
-  double m = 1.0;
-  for (float x : v) m = std::max(m, std::fabs(double{x}));
-  return m;
 }
 
 // Consecutive blocks per table from one cache (no reuse needed here).
@@ -200,15 +198,6 @@ TEST_P(MarianFidelityTest, Bf16StaysCloseAndAgreesOutsideNearTies) {
     });
   }
   std::printf("bf16 worst relative logit error: %.4f\n", worst);
-}
-
-double StdDev(const std::vector<float>& v) {
-  double mean = 0;
-  for (float x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  double sq = 0;
-  for (float x : v) sq += (x - mean) * (x - mean);
-  return std::sqrt(sq / static_cast<double>(v.size()));
 }
 
 TEST_P(MarianFidelityTest, QuantizedLogitsMatchTheReferenceOfTheSameScheme) {
