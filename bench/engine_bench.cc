@@ -25,7 +25,7 @@
 #include "bench/engine_bench_report.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
-#include "core/engine/weight_format.h"
+#include "bench/weight_format_flags.h"
 #include "core/kernels/onednn/linear.h"
 #include "core/kernels/quant/quant_matmul.h"
 #include "core/kernels/threads.h"
@@ -35,9 +35,6 @@
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory (config.json + safetensors)");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute (weight) dtype: f32 or bf16");
-ABSL_FLAG(std::string, weight_format, "dtype",
-          "Weight format, as ember_server's flag: dtype (weights in --dtype), int8 or int4");
-ABSL_FLAG(int32_t, weight_group_size, 0, "Quantization group size (0: the format's default)");
 ABSL_FLAG(int32_t, threads, 0,
           "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
           "capped by a cgroup v2 CPU limit");
@@ -150,9 +147,7 @@ absl::Status Run() {
   const double load_average_start = ReadLoadAverage();
   const ProcessMemory before = ReadProcessMemory();
   const double load_start = Now();
-  auto quantize =
-      ParseWeightFormat(absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size),
-                        "--weight_format", "--weight_group_size");
+  auto quantize = WeightFormatFromFlags();
   if (!quantize.ok()) return quantize.status();
   DecoderModelOptions model_options;
   model_options.compute = compute;

@@ -24,16 +24,13 @@
 #include "bench/engine_bench_experiments.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
-#include "core/engine/weight_format.h"
+#include "bench/weight_format_flags.h"
 #include "core/kernels/threads.h"
 #include "core/model/decoder_model.h"
 #include "core/model/forward_profile.h"
 
 ABSL_FLAG(std::string, model, "", "Hugging Face model directory");
 ABSL_FLAG(std::string, dtype, "bf16", "Compute dtype: f32 or bf16");
-ABSL_FLAG(std::string, weight_format, "dtype",
-          "Weight format, as ember_server's flag: dtype (weights in --dtype), int8 or int4");
-ABSL_FLAG(int32_t, weight_group_size, 0, "Quantization group size (0: the format's default)");
 ABSL_FLAG(int32_t, threads, 0,
           "Intra-op threads; 0: OMP_NUM_THREADS if set, else the CPUs the process may use, "
           "capped by a cgroup v2 CPU limit");
@@ -150,9 +147,7 @@ absl::Status Run() {
   const int64_t steps = absl::GetFlag(FLAGS_decode_steps);
   const int64_t prompt = absl::GetFlag(FLAGS_prompt_tokens);
 
-  auto quantize =
-      ParseWeightFormat(absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size),
-                        "--weight_format", "--weight_group_size");
+  auto quantize = WeightFormatFromFlags();
   if (!quantize.ok()) return quantize.status();
   DecoderModelOptions model_options;
   model_options.compute = compute;

@@ -27,8 +27,8 @@
 #include "bench/engine_bench_costs.h"
 #include "bench/machine_limits.h"
 #include "bench/serving_bench_load.h"
+#include "bench/weight_format_flags.h"
 #include "client/cli/latency_stats.h"
-#include "core/engine/weight_format.h"
 #include "core/kernels/threads.h"
 #include "core/model/model_config.h"
 #include "nlohmann/json.hpp"
@@ -36,9 +36,6 @@
 
 ABSL_FLAG(std::string, model, "", "Model directory (e.g. one made by ember_make_model).");
 ABSL_FLAG(std::string, dtype, "f32", "Compute type: f32 or bf16.");
-ABSL_FLAG(std::string, weight_format, "dtype",
-          "Weight format, as ember_server's flag: dtype (weights in --dtype), int8 or int4.");
-ABSL_FLAG(int32_t, weight_group_size, 0, "Quantization group size (0: the format's default).");
 ABSL_FLAG(std::string, clients, "1,16", "Comma-separated client counts; the first is the base.");
 ABSL_FLAG(int, requests_per_client, 6, "Requests per client in each run.");
 ABSL_FLAG(int, prompt_tokens, 32, "Prompt length of every request.");
@@ -115,9 +112,7 @@ absl::Status Run() {
 
   auto config = LoadModelConfig(model_dir);
   if (!config.ok()) return config.status();
-  auto quantize =
-      ParseWeightFormat(absl::GetFlag(FLAGS_weight_format), absl::GetFlag(FLAGS_weight_group_size),
-                        "--weight_format", "--weight_group_size");
+  auto quantize = WeightFormatFromFlags();
   if (!quantize.ok()) return quantize.status();
   auto costs = ComputeModelCosts(*config, compute, *quantize);
   if (!costs.ok()) return costs.status();
@@ -213,15 +208,16 @@ absl::Status Run() {
 
   const std::string json_out = absl::GetFlag(FLAGS_json_out);
   if (!json_out.empty()) {
-    nlohmann::json json = {{"model", model_dir},
-                           {"dtype", dtype},
-                           {"weight_format", absl::GetFlag(FLAGS_weight_format)},
-                           {"threads", threads},
-                           {"prompt_tokens", prompt_tokens},
-                           {"max_new_tokens", max_new_tokens},
-                           {"scaling", scaling},
-                           {"grpc_cost", grpc_cost},
-                           {"ttft_p99_seconds", ttft_p99}};
+    nlohmann::json json = {
+        {"model", model_dir},
+        {"dtype", dtype},
+        {"weight_format", quantize->has_value() ? quant::SchemeName(**quantize) : dtype},
+        {"threads", threads},
+        {"prompt_tokens", prompt_tokens},
+        {"max_new_tokens", max_new_tokens},
+        {"scaling", scaling},
+        {"grpc_cost", grpc_cost},
+        {"ttft_p99_seconds", ttft_p99}};
     for (const ClientCountResult& r : results) {
       json["runs"].push_back({{"clients", r.clients},
                               {"bound_tokens_per_second", r.bound_tokens_per_second},
