@@ -61,6 +61,8 @@ absl::StatusOr<GenerationRequest> ToGenerationRequest(const ember::v1::GenerateR
   if (s.has_seed()) p.seed = s.seed();
   p.logprobs = request.logprobs();
   p.top_logprobs = request.top_logprobs();
+  out.prompt_logprobs = request.prompt_logprobs();
+  out.prompt_top_logprobs = request.prompt_top_logprobs();
   return out;
 }
 

@@ -134,6 +134,9 @@ class StreamGenerateReactor : public grpc::ServerWriteReactor<ember::v1::Generat
       m.mutable_token_ids()->Add(e.tokens.begin(), e.tokens.end());
       const Tokenizer& tokenizer = deps_.engine->tokenizer();
       for (const SampledToken& s : e.logprobs) AppendLogprobs(s, tokenizer, m.mutable_logprobs());
+      for (const SampledToken& s : e.prompt_logprobs) {
+        AppendLogprobs(s, tokenizer, m.mutable_prompt_logprobs());
+      }
       if (e.finished) {
         m.set_finish_reason(ToProtoFinishReason(e.finish_reason));
         FillUsageAndTimings(e.timings, m.mutable_usage(), m.mutable_timings());

@@ -21,6 +21,7 @@ struct UnaryCall {
   std::vector<int32_t> tokens;
   std::string text;
   std::vector<SampledToken> logprobs;
+  std::vector<SampledToken> prompt_logprobs;
   GenerationEvent final_event;  // valid once the request has ended
 };
 
@@ -59,6 +60,7 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     call.tokens.insert(call.tokens.end(), e.tokens.begin(), e.tokens.end());
     call.text += e.text;
     for (SampledToken& s : e.logprobs) call.logprobs.push_back(std::move(s));
+    if (!e.prompt_logprobs.empty()) call.prompt_logprobs = std::move(e.prompt_logprobs);
     if (!e.finished) return;
     call.final_event = std::move(e);
     call.request.Ended();
@@ -91,6 +93,9 @@ class UnaryGenerateReactor : public grpc::ServerUnaryReactor {
     const Tokenizer& tokenizer = deps_.engine->tokenizer();
     for (const SampledToken& s : call_->logprobs) {
       AppendLogprobs(s, tokenizer, response_->mutable_logprobs());
+    }
+    for (const SampledToken& s : call_->prompt_logprobs) {
+      AppendLogprobs(s, tokenizer, response_->mutable_prompt_logprobs());
     }
     AppendHypotheses(e.hypotheses, return_token_ids_, response_->mutable_hypotheses());
     response_->set_model(deps_.model_name);

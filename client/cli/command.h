@@ -26,6 +26,7 @@ int RunDetokenizeCommand(const CommonArgs& common);
 int RunModelsCommand(const CommonArgs& common);
 int RunHealthCommand(const CommonArgs& common);
 int RunBenchCommand(const CommonArgs& common);
+int RunPerplexityCommand(const CommonArgs& common);
 
 // Prints "ember_cli: <command>: <CODE>: <message>" on stderr and returns kExitFailure.
 int Fail(absl::string_view command, const absl::Status& status);

@@ -68,6 +68,11 @@ ABSL_FLAG(bool, logprobs, false,
           "Return each generated token's log-probability (printed on stderr)");
 ABSL_FLAG(int32_t, top_logprobs, 0,
           "Also return this many most likely alternatives per token, in [0, 20]");
+ABSL_FLAG(bool, prompt_logprobs, false,
+          "Return every prompt token's log-probability given the tokens before it (printed on "
+          "stderr); with --max_new_tokens=0 the request only scores the prompt");
+ABSL_FLAG(int32_t, prompt_top_logprobs, 0,
+          "Also return this many most likely alternatives per prompt position, in [0, 20]");
 ABSL_FLAG(bool, include_special_tokens, false, "Include special tokens (e.g. </s>) in the text");
 ABSL_FLAG(std::string, request_id, "", "Client-chosen id echoed in the server's logs");
 ABSL_FLAG(bool, stream, false, "generate: stream the text as it is produced");
@@ -97,6 +102,12 @@ ABSL_FLAG(std::string, service, "",
           "health: service to check; empty means the whole server, ember.v1.Generation the API");
 ABSL_FLAG(int32_t, concurrency, 1, "bench: requests in flight at once (>= 1)");
 ABSL_FLAG(int32_t, requests, 16, "bench: requests to send in total (>= 1)");
+ABSL_FLAG(std::string, file, "", "perplexity: the text file to score (required)");
+ABSL_FLAG(
+    int64_t, context, 0,
+    "perplexity: tokens per window, at most the model's context; 0 means the model's context");
+ABSL_FLAG(int64_t, stride, 0,
+          "perplexity: tokens each window advances by, in [1, --context]; 0 means --context / 2");
 
 namespace ember::client {
 namespace {
@@ -123,6 +134,8 @@ constexpr absl::string_view kRequestFlags[] = {"model",
                                                "ignore_eos",
                                                "logprobs",
                                                "top_logprobs",
+                                               "prompt_logprobs",
+                                               "prompt_top_logprobs",
                                                "include_special_tokens",
                                                "request_id",
                                                "num_beams",
@@ -143,6 +156,7 @@ const absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>& Comman
     (*t)["detokenize"] = {"model", "token_ids", "skip_special_tokens"};
     (*t)["models"] = {};
     (*t)["health"] = {"service"};
+    (*t)["perplexity"] = {"model", "file", "context", "stride"};
     return t;
   }();
   return *table;
@@ -198,6 +212,8 @@ absl::StatusOr<ember::v1::GenerateRequest> GenerateRequestFromFlags() {
   request.set_ignore_eos(absl::GetFlag(FLAGS_ignore_eos));
   request.set_logprobs(absl::GetFlag(FLAGS_logprobs));
   request.set_top_logprobs(absl::GetFlag(FLAGS_top_logprobs));
+  request.set_prompt_logprobs(absl::GetFlag(FLAGS_prompt_logprobs));
+  request.set_prompt_top_logprobs(absl::GetFlag(FLAGS_prompt_top_logprobs));
   request.set_include_special_tokens(absl::GetFlag(FLAGS_include_special_tokens));
   request.set_request_id(absl::GetFlag(FLAGS_request_id));
   ember::v1::BeamSearch& beam = *request.mutable_beam();
@@ -348,6 +364,24 @@ absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common) {
   if (options.request.prompt().empty()) options.request.set_prompt(kDefaultBenchPrompt);
   options.call_options = common.call_options;
   return options;
+}
+
+absl::StatusOr<PerplexityArgs> PerplexityArgsFromFlags() {
+  PerplexityArgs args;
+  args.file = absl::GetFlag(FLAGS_file);
+  if (args.file.empty()) return absl::InvalidArgumentError("--file is required for perplexity");
+  args.model = absl::GetFlag(FLAGS_model);
+  args.context = absl::GetFlag(FLAGS_context);
+  args.stride = absl::GetFlag(FLAGS_stride);
+  if (args.context < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--context=", args.context, ": must be >= 0 (0: the model's context)"));
+  }
+  if (args.stride < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--stride=", args.stride, ": must be >= 0 (0: --context / 2)"));
+  }
+  return args;
 }
 
 }  // namespace ember::client

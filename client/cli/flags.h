@@ -24,14 +24,21 @@ struct CommonArgs {
   bool json = false;
 };
 
+struct PerplexityArgs {
+  std::string file;
+  std::string model;
+  int64_t context = 0;  // 0: the model's context length
+  int64_t stride = 0;   // 0: context / 2
+};
+
 struct GenerateArgs {
   ember::v1::GenerateRequest request;
   bool stream = false;
 };
 
 // The subcommands, in the order --help lists them.
-inline constexpr absl::string_view kCommands[] = {"generate", "tokenize", "detokenize",
-                                                  "models",   "health",   "bench"};
+inline constexpr absl::string_view kCommands[] = {"generate", "tokenize", "detokenize", "models",
+                                                  "health",   "bench",    "perplexity"};
 
 // Fails with INVALID_ARGUMENT when argv sets one of ember_cli's flags that `command` does not use
 // (e.g. `health --prompt=x`), so a typo'd invocation is not silently half-obeyed. Flags unknown to
@@ -46,6 +53,8 @@ absl::StatusOr<ember::v1::TokenizeRequest> TokenizeRequestFromFlags();
 // --token_ids (required, each an int32), --skip_special_tokens and --model.
 absl::StatusOr<ember::v1::DetokenizeRequest> DetokenizeRequestFromFlags();
 std::string HealthServiceFromFlags();
+// --file (required), --context and --stride (>= 0; 0 picks the default) and --model.
+absl::StatusOr<PerplexityArgs> PerplexityArgsFromFlags();
 // The generation flags plus --concurrency and --requests; call_options from `common`. Without
 // --prompt, the prompt is "Once upon a time".
 absl::StatusOr<BenchOptions> BenchOptionsFromFlags(const CommonArgs& common);

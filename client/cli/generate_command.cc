@@ -36,6 +36,14 @@ void PrintLogprobs(
   }
 }
 
+// Prompt log-probabilities, under a heading, as PrintLogprobs prints each entry.
+void PrintPromptLogprobs(
+    const google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs>& logprobs) {
+  if (logprobs.empty()) return;
+  std::fprintf(stderr, "prompt log-probabilities (from the second prompt token):\n");
+  PrintLogprobs(logprobs);
+}
+
 // A beam search's n-best list, when it has more than the one hypothesis already printed as the
 // text: one "<score><TAB><text>" line each on stdout, best first (the first repeats the text).
 void PrintHypotheses(const google::protobuf::RepeatedPtrField<ember::v1::Hypothesis>& hypotheses) {
@@ -73,6 +81,7 @@ int RunUnary(const CommonArgs& common, const EmberClient& client, const Generate
     std::fputc('\n', stdout);
     std::fflush(stdout);
     PrintHypotheses(response->hypotheses());
+    PrintPromptLogprobs(response->prompt_logprobs());
     PrintLogprobs(response->logprobs());
   }
   const ember::v1::Timings& timings = response->timings();
@@ -88,6 +97,7 @@ int RunStreaming(const CommonArgs& common, const EmberClient& client, const Gene
   int64_t tokens = 0;
   bool printed_text = false;
   google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs> logprobs;
+  google::protobuf::RepeatedPtrField<ember::v1::GeneratedTokenLogprobs> prompt_logprobs;
 
   const absl::StatusOr<ember::v1::GenerateStreamResponse> last = client.GenerateStream(
       args.request,
@@ -104,6 +114,7 @@ int RunStreaming(const CommonArgs& common, const EmberClient& client, const Gene
           std::fwrite(message.text().data(), 1, message.text().size(), stdout);
           printed_text = printed_text || !message.text().empty();
           logprobs.MergeFrom(message.logprobs());
+          prompt_logprobs.MergeFrom(message.prompt_logprobs());
         }
         // Flushed per message so a reader sees each piece as soon as it arrives.
         std::fflush(stdout);
@@ -118,6 +129,7 @@ int RunStreaming(const CommonArgs& common, const EmberClient& client, const Gene
   }
   if (!last.ok()) return FailCall(common, "generate", last.status());
   if (!common.json) PrintHypotheses(last->hypotheses());
+  PrintPromptLogprobs(prompt_logprobs);
   PrintLogprobs(logprobs);
 
   std::optional<double> ttft;

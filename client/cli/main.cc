@@ -1,6 +1,6 @@
 // ember_cli: a command-line client for ember, built only on the client library.
 //
-//   ember_cli <generate|tokenize|detokenize|models|health|bench> [flags]
+//   ember_cli <generate|tokenize|detokenize|models|health|bench|perplexity> [flags]
 //
 // This file only dispatches: flags live in flags.cc, each subcommand in its own file.
 #include <cstdio>
@@ -27,7 +27,9 @@ usage: ember_cli <command> [flags]
 commands:
   generate --prompt=TEXT [--stream] [--max_new_tokens=N] [sampling flags | beam search flags]
       Prints the completion on stdout (--stream: piece by piece as it arrives), then a summary
-      on stderr: finish reason, tokens, time to first token, decode tokens/s.
+      on stderr: finish reason, tokens, time to first token, decode tokens/s. --logprobs and
+      --prompt_logprobs print log-probabilities on stderr (--prompt_logprobs with
+      --max_new_tokens=0 only scores the prompt).
       Translation models (`models` shows encoder_decoder): --prompt is the source text and the
       completion its translation. Beam search: --num_beams=N (> 1 turns it on) with
       --length_penalty, --early_stopping=false|true|never, --no_repeat_ngram_size and
@@ -47,6 +49,12 @@ commands:
       requests/s, generated tokens/s, time to first token and inter-token latency (p50/p99,
       measured here from piece arrival times) and errors by status code. Exit status 1 if any
       request failed.
+  perplexity --file=TEXT [--context=N] [--stride=S] [--json]
+      Scores the file's text under the model through the server (prompt log-probabilities) with
+      Hugging Face's strided sliding window: windows of N tokens (default: the model's context)
+      advancing by S (default N/2), each token scored once with up to N-S tokens of context.
+      Prints tokens scored, mean negative log-likelihood, perplexity and tokens/s; a progress
+      bar on stderr when it is a terminal.
 
 common flags: --target (default localhost:50051; also dns:///host:port), --lb_policy
   (pick_first or round_robin), --deadline, --tls, --tls_ca, --tls_cert, --tls_key,
@@ -58,6 +66,7 @@ examples:
   ember_cli generate --prompt="How are you?" --num_beams=4 --num_return_sequences=2
   ember_cli detokenize --token_ids=1,424,439 --skip_special_tokens
   ember_cli health --target=ember:50051 --service=ember.v1.Generation
+  ember_cli perplexity --file=heldout.txt --context=256 --stride=128
   ember_cli bench --concurrency=8 --requests=64 --prompt=Hello --max_new_tokens=128 --json
   ember_cli generate --target=dns:///ember-headless.default.svc.cluster.local:50051 \
       --lb_policy=round_robin --prompt=Hello)";
@@ -111,6 +120,7 @@ int Main(int argc, char** argv) {
   if (command == "detokenize") return RunDetokenizeCommand(*common);
   if (command == "models") return RunModelsCommand(*common);
   if (command == "health") return RunHealthCommand(*common);
+  if (command == "perplexity") return RunPerplexityCommand(*common);
   return RunBenchCommand(*common);
 }
 

@@ -307,6 +307,7 @@ bool Engine::Step() {
       step.want_logits = item.sample;
       step.source = seq->source;
       step.cross_block_table = seq->entry.cross_block_table;
+      step.row_sink = seq->prompt_scorer.get();
       steps.push_back(step);
     }
     if (seq->state == SequenceState::kDecode && item.count == 1 && item.start >= seq->prompt_len) {
@@ -343,6 +344,12 @@ bool Engine::Step() {
       continue;
     }
     float* row_logits = logits_.data() + static_cast<int64_t>(row++) * vocab;
+    if (seq->max_new_tokens == 0) {  // scoring only: the prompt is done, nothing to generate
+      GenerationEvent event;
+      event.prompt_logprobs = seq->prompt_scorer->Take();
+      Finish(*seq, FinishReason::kLength, absl::OkStatus(), &event);
+      continue;
+    }
     ApplyModelLogitsProcessors(*seq, row_logits);
     // A preempted sequence is recomputed up to its last sampled token and then samples the next:
     // the sampler's state (random stream, counts) carries over, so its output is unchanged.
@@ -383,6 +390,10 @@ void Engine::HandleSampledToken(Sequence& seq, const SampledToken& sampled, absl
   GenerationEvent event;
   event.id = seq.id;
   event.tokens.push_back(token);
+  if (seq.prompt_scorer != nullptr) {  // the first event carries the prompt's scores
+    event.prompt_logprobs = seq.prompt_scorer->Take();
+    seq.prompt_scorer.reset();
+  }
   if (seq.request.sampling.logprobs || seq.request.sampling.top_logprobs > 0) {
     event.logprobs.push_back(sampled);
   }
@@ -464,6 +475,8 @@ void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, Gene
     t.time_to_first_token = *seq.first_token - seq.submitted;
     t.prefill = *seq.first_token - seq.first_scheduled.value_or(seq.submitted);
     t.decode = now - *seq.first_token;
+  } else if (seq.max_new_tokens == 0 && reason == FinishReason::kLength) {
+    t.prefill = now - seq.first_scheduled.value_or(seq.submitted);  // a scored prompt
   }
   if (options_.observer != nullptr) options_.observer->OnRequestFinished(reason, t);
   seq.callback(event);

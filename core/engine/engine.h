@@ -145,6 +145,8 @@ class Engine {
   // The logits processors of encoder-decoder models (bad words, forced eos) on one row before
   // sampling.
   void ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const;
+  // request.max_new_tokens, or what 0 stands for: the default, or none for a scoring request.
+  int32_t MaxNewTokens(const GenerationRequest& request) const;
   int64_t BlocksFor(int64_t positions) const;
 
   const EngineOptions options_;

@@ -61,14 +61,17 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
     cross_blocks = BlocksFor(len);
     len = 1;  // the decoder starts from its start token
   }
-  if (len >= model_->max_context()) {
+  const int64_t new_tokens = MaxNewTokens(request);
+  if (new_tokens == 0 && len > model_->max_context()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", len, " tokens; the context length is ", model_->max_context()));
+  }
+  if (new_tokens > 0 && len >= model_->max_context()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", len, " tokens; the context length is ", model_->max_context(),
                      " (room for at least one new token needed)"));
   }
   const int64_t beams = std::max(request.beam.num_beams, 1);
-  const int64_t new_tokens =
-      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
   // Beam groups hold every beam's whole length from admission; others their prompt and growth.
   const int64_t own = beams > 1
                           ? beams * BlocksFor(std::min(len + new_tokens, model_->max_context()))
@@ -88,10 +91,14 @@ absl::Status Engine::ValidateAndTokenize(GenerationRequest& request) const {
   return absl::OkStatus();
 }
 
+int32_t Engine::MaxNewTokens(const GenerationRequest& request) const {
+  if (request.max_new_tokens > 0) return request.max_new_tokens;
+  return request.wants_prompt_logprobs() ? 0 : options_.default_max_new_tokens;
+}
+
 absl::StatusOr<RequestHandle> Engine::Submit(GenerationRequest request, EventCallback callback) {
   RETURN_IF_ERROR(ValidateAndTokenize(request));
-  const int32_t max_new_tokens =
-      request.max_new_tokens > 0 ? request.max_new_tokens : options_.default_max_new_tokens;
+  const int32_t max_new_tokens = MaxNewTokens(request);
   std::optional<BeamSearchOptions> beam_options;
   if (request.beam.num_beams > 1) {
     ASSIGN_OR_RETURN(beam_options, BeamOptionsFor(request, max_new_tokens));
@@ -128,6 +135,10 @@ absl::StatusOr<RequestHandle> Engine::Submit(GenerationRequest request, EventCal
   seq->source = std::move(source);
   seq->entry.cross_tokens = static_cast<int64_t>(seq->source.size());
   if (beam_options.has_value()) StartBeamGroup(*seq, std::move(*beam_options));
+  if (seq->request.wants_prompt_logprobs()) {
+    seq->prompt_scorer = std::make_unique<PromptScorer>(seq->request.prompt_tokens,
+                                                        seq->request.prompt_top_logprobs);
+  }
   seq->submitted = now;
   inbox_.push_back(std::move(seq));
   ++in_flight_;

@@ -44,7 +44,8 @@ struct GenerationRequest {
   std::string prompt;
   std::vector<int32_t> prompt_tokens;
   SamplingParams sampling;
-  // Tokens to generate at most. 0 means the engine's default (EngineOptions).
+  // Tokens to generate at most. 0 means the engine's default (EngineOptions), except for a request
+  // wanting prompt log-probabilities, which then only scores its prompt (generates nothing).
   int32_t max_new_tokens = 0;
   // Generation ends when the text contains any of these; the stop string is not returned.
   std::vector<std::string> stop;
@@ -60,6 +61,13 @@ struct GenerationRequest {
   // Sampling parameters other than the seed (temperature must be 0), stop strings, ignore_eos and
   // logprobs are refused with it.
   BeamParams beam;
+  // Prompt log-probabilities (prompt_scorer.h): every prompt token's after the first, given the
+  // tokens before it, with prompt_top_logprobs alternatives ([0, kMaxTopLogprobs]) per position;
+  // either field asks for them. Decoder-only models, without beam search.
+  bool prompt_logprobs = false;
+  int32_t prompt_top_logprobs = 0;
+
+  bool wants_prompt_logprobs() const { return prompt_logprobs || prompt_top_logprobs > 0; }
 };
 
 enum class FinishReason {
@@ -104,6 +112,10 @@ struct GenerationEvent {
   std::string text;
   // One entry per token in `tokens` when the request asked for logprobs.
   std::vector<SampledToken> logprobs;
+  // When the request asked for prompt log-probabilities, in its first event (the one with the
+  // first generated token, or the final one of a scoring-only request): entry i scores prompt
+  // token i + 1.
+  std::vector<SampledToken> prompt_logprobs;
   bool finished = false;
   FinishReason finish_reason = FinishReason::kNone;
   absl::Status error;      // kError: what failed; kCancelled by CancelAll: why

@@ -107,6 +107,21 @@ absl::Status CheckNothingSampled(const GenerationRequest& request, int32_t num_b
   if (request.ignore_eos) return NotWithBeams("ignore_eos", num_beams);
   if (s.logprobs) return NotWithBeams("logprobs", num_beams);
   if (s.top_logprobs != 0) return NotWithBeams("top_logprobs", num_beams);
+  if (request.prompt_logprobs) return NotWithBeams("prompt_logprobs", num_beams);
+  if (request.prompt_top_logprobs != 0) return NotWithBeams("prompt_top_logprobs", num_beams);
+  return absl::OkStatus();
+}
+
+absl::Status CheckPromptLogprobs(const GenerationRequest& request, const RequestLimits& limits) {
+  if (request.prompt_top_logprobs < 0 || request.prompt_top_logprobs > kMaxTopLogprobs) {
+    return Invalid("prompt_top_logprobs", absl::StrCat("must be in [0, ", kMaxTopLogprobs,
+                                                       "], got ", request.prompt_top_logprobs));
+  }
+  if (request.wants_prompt_logprobs() && limits.encoder_decoder) {
+    return Invalid(request.prompt_logprobs ? "prompt_logprobs" : "prompt_top_logprobs",
+                   "available for decoder-only models only (a translation model's prompt is its "
+                   "source sentence, which it does not predict)");
+  }
   return absl::OkStatus();
 }
 
@@ -195,6 +210,7 @@ absl::Status ValidateGenerationRequest(const GenerationRequest& request,
   }
   if (absl::Status s = CheckStops(request.stop, limits); !s.ok()) return s;
   if (absl::Status s = ValidateSamplingParams(request.sampling); !s.ok()) return s;
+  if (absl::Status s = CheckPromptLogprobs(request, limits); !s.ok()) return s;
   return CheckBeam(request, limits);
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/time/time.h"
 #include "core/engine/beam_search.h"
+#include "core/engine/prompt_scorer.h"
 #include "core/engine/request.h"
 #include "core/engine/sampler.h"
 #include "core/engine/scheduler.h"
@@ -61,6 +62,8 @@ struct Sequence {
   std::vector<int32_t> source;
   // Beam-search requests only.
   std::unique_ptr<BeamGroup> beam;
+  // Requests wanting prompt log-probabilities, until their first event takes the scores.
+  std::unique_ptr<PromptScorer> prompt_scorer;
 
   absl::Time submitted;
   std::optional<absl::Time> first_scheduled;

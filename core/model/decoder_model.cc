@@ -234,8 +234,13 @@ absl::Status DecoderModel::Forward(absl::Span<const SequenceStep> steps, KvCache
     }
   }
 
-  // Final norm and LM head only for the rows that need logits (the last token of each such step).
+  // Final norm and LM head only for the rows that need logits: every row of a scored prompt
+  // (handed to its sink a slice at a time), the last token of each step wanting logits.
   ScopedOpTimer timer(profile, ForwardOp::kLmHead);
+  RETURN_IF_ERROR(ScoreRows(
+      steps, x,
+      [&](const float* in, int64_t m, void* out) { norm(weights_.final_norm, in, m, out); }, normed,
+      *weights_.lm_head));
   float* last_rows = buffers.mlp();  // reused: [wanted, hidden] f32
   const int64_t wanted = GatherLogitRows(steps, last_rows);
   if (wanted == 0) return absl::OkStatus();

@@ -137,6 +137,10 @@ absl::Status MarianModel::Validate(absl::Span<const SequenceStep> steps,
   for (size_t i = 0; i < steps.size(); ++i) {
     const SequenceStep& s = steps[i];
     ASSIGN_OR_RETURN(const int64_t end, CheckPositions(s));
+    if (s.row_sink != nullptr) {  // the engine refuses prompt_logprobs for these models first
+      return absl::UnimplementedError(
+          absl::StrCat("step ", i, ": encoder-decoder models do not score their positions"));
+    }
     const int64_t source = static_cast<int64_t>(s.source.size());
     if (source == 0 || source > max_context_) {
       return absl::InvalidArgumentError(absl::StrCat("step ", i, ": the source has ", source,

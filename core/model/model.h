@@ -37,6 +37,17 @@ struct ModelOptions {
   int64_t max_context = 0;
 };
 
+// Receives the logits of every position of a step that asks for them (prompt scoring), one row at a
+// time as the LM head produces them, a few rows at once: the row is gone after the call, so a
+// whole prompt never holds a full-vocabulary row per token.
+class LogitRowSink {
+ public:
+  virtual ~LogitRowSink() = default;
+  // `logits`: config().vocab_size f32 logits at `position` (they predict the token at position +
+  // 1).
+  virtual void Consume(int64_t position, absl::Span<const float> logits) = 0;
+};
+
 // One sequence's part of a forward step.
 struct SequenceStep {
   absl::Span<const int32_t> tokens;       // the new tokens (a prompt chunk, or the last sample)
@@ -49,6 +60,9 @@ struct SequenceStep {
   // past == 0 encodes the source and writes them first; later steps only read them.
   absl::Span<const int32_t> source = {};
   absl::Span<const int32_t> cross_block_table = {};
+  // When set, every one of `tokens`' positions' logits go to it, in order (decoder-only models;
+  // encoder-decoder ones refuse it). Independent of want_logits.
+  LogitRowSink* row_sink = nullptr;
 };
 
 class Model {

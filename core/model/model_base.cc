@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/padded_rows.h"
 #include "core/tensor/half.h"
 #include "core/util/status_macros.h"
 
@@ -50,6 +51,7 @@ absl::Status ModelBase::PrepareLogitRows(int64_t max_rows, int64_t max_logit_row
     RETURN_IF_ERROR(lm_head.Prepare(m, /*accumulate=*/false));
   }
   const int64_t logit_rows = onednn::Linear::RowClass(max_logit_rows);
+  score_rows_ = logit_rows;
   scratch_.logits() =
       AlignedBuffer(static_cast<size_t>(logit_rows * config_.vocab_size) * sizeof(float));
   return absl::OkStatus();
@@ -119,6 +121,31 @@ int64_t ModelBase::GatherLogitRows(absl::Span<const SequenceStep> steps, float* 
     ++wanted;
   }
   return wanted;
+}
+
+absl::Status ModelBase::ScoreRows(absl::Span<const SequenceStep> steps, const float* x,
+                                  const FinalNorm& final_norm, void* normed, LinearLayer& lm_head) {
+  const int64_t h = config_.hidden_size, vocab = config_.vocab_size;
+  int64_t first_row = 0;
+  for (const SequenceStep& s : steps) {
+    const int64_t rows = static_cast<int64_t>(s.tokens.size());
+    if (s.row_sink != nullptr) {
+      const size_t slice_bytes = static_cast<size_t>(score_rows_ * vocab) * sizeof(float);
+      if (score_logits_.size() < slice_bytes) score_logits_ = AlignedBuffer(slice_bytes);
+      float* logits = score_logits_.as<float>();
+      for (int64_t done = 0; done < rows; done += score_rows_) {
+        const int64_t n = std::min(score_rows_, rows - done);
+        final_norm(x + (first_row + done) * h, n, normed);
+        RETURN_IF_ERROR(ForwardPaddedRows(lm_head, normed, n, logits, scratch_.logits()));
+        for (int64_t r = 0; r < n; ++r) {
+          s.row_sink->Consume(s.past + done + r,
+                              absl::MakeConstSpan(logits + r * vocab, static_cast<size_t>(vocab)));
+        }
+      }
+    }
+    first_row += rows;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ember

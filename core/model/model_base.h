@@ -7,6 +7,7 @@
 #define EMBER_CORE_MODEL_MODEL_BASE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,13 @@ class ModelBase : public Model {
   // Copies the residual row of the last token of each step wanting logits, in order, to `out`
   // ([wanted, hidden] f32); returns how many were wanted.
   int64_t GatherLogitRows(absl::Span<const SequenceStep> steps, float* out);
+  // The rows of every step with a row_sink, a slice of up to RowClass(max_logit_rows) rows at a
+  // time: `final_norm` (in: f32 [n, hidden] rows of x; out: the LM head's input) into `normed`,
+  // the LM head into a slice-sized buffer made on first use, then each row to the sink. `x` is the
+  // residual after the last layer, laid out as LayOutRows did. Costs nothing without sinks.
+  using FinalNorm = std::function<void(const float* in, int64_t rows, void* out)>;
+  absl::Status ScoreRows(absl::Span<const SequenceStep> steps, const float* x,
+                         const FinalNorm& final_norm, void* normed, LinearLayer& lm_head);
 
   StepScratch& scratch() { return scratch_; }
 
@@ -78,6 +86,9 @@ class ModelBase : public Model {
 
  private:
   StepScratch scratch_;
+  // ScoreRows' slice: RowClass(max_logit_rows) of PrepareLogitRows (1 before it), and its logits.
+  int64_t score_rows_ = 1;
+  AlignedBuffer score_logits_;
 };
 
 }  // namespace ember

@@ -30,6 +30,9 @@ struct StreamResult {
   std::vector<int32_t> tokens;
   ember::v1::GenerateStreamResponse last;
   int messages = 0;
+  // Every message's prompt_logprobs, and the index of the first message that had any.
+  std::vector<ember::v1::GeneratedTokenLogprobs> prompt_logprobs;
+  int prompt_logprobs_message = -1;
 };
 
 StreamResult Stream(ember::v1::Generation::Stub& stub, const ember::v1::GenerateRequest& request,
@@ -42,6 +45,11 @@ StreamResult Stream(ember::v1::Generation::Stub& stub, const ember::v1::Generate
   while (reader->Read(&m)) {
     r.text += m.text();
     for (int32_t t : m.token_ids()) r.tokens.push_back(t);
+    if (m.prompt_logprobs_size() > 0 && r.prompt_logprobs_message < 0) {
+      r.prompt_logprobs_message = r.messages;
+    }
+    r.prompt_logprobs.insert(r.prompt_logprobs.end(), m.prompt_logprobs().begin(),
+                             m.prompt_logprobs().end());
     r.last = m;
     ++r.messages;
   }
@@ -83,6 +91,60 @@ TEST_F(ServerTest, StreamingGivesTheSameTextAsUnary) {
   // Pieces may be coalesced when the client reads slower than tokens arrive (e.g. a loaded
   // machine), so only content and order are exact.
   EXPECT_GE(streamed.messages, 1);
+}
+
+TEST_F(ServerTest, PromptLogprobsScoreThePromptInBothCallsAndAloneWithZeroNewTokens) {
+  ember::v1::GenerateRequest request = GreedyRequest(0);
+  request.set_prompt_logprobs(true);
+  request.set_prompt_top_logprobs(2);
+  grpc::ClientContext context;
+  ember::v1::GenerateResponse unary;
+  ASSERT_TRUE(harness_->stub().Generate(&context, request, &unary).ok());
+  const std::vector<int32_t> prompt(request.prompt_token_ids().begin(),
+                                    request.prompt_token_ids().end());
+  ASSERT_EQ(unary.prompt_logprobs_size(), static_cast<int>(prompt.size()) - 1);
+  for (int i = 0; i < unary.prompt_logprobs_size(); ++i) {
+    const ember::v1::GeneratedTokenLogprobs& entry = unary.prompt_logprobs(i);
+    EXPECT_EQ(entry.chosen().token_id(), prompt[static_cast<size_t>(i) + 1]);
+    EXPECT_LE(entry.chosen().logprob(), 0.0f);
+    EXPECT_EQ(entry.top_size(), 2);
+  }
+  EXPECT_EQ(Ids(unary.token_ids()), ReferenceGreedy(0));  // generating is unchanged
+
+  StreamResult streamed = Stream(harness_->stub(), request);
+  ASSERT_TRUE(streamed.status.ok()) << streamed.status.error_message();
+  EXPECT_EQ(streamed.prompt_logprobs_message, 0);  // with the first token, once
+  ASSERT_EQ(streamed.prompt_logprobs.size(), static_cast<size_t>(unary.prompt_logprobs_size()));
+  for (size_t i = 0; i < streamed.prompt_logprobs.size(); ++i) {
+    EXPECT_EQ(streamed.prompt_logprobs[i].chosen().logprob(),
+              unary.prompt_logprobs(static_cast<int>(i)).chosen().logprob());
+  }
+
+  request.set_max_new_tokens(0);  // scoring only
+  grpc::ClientContext scoring_context;
+  ember::v1::GenerateResponse scored;
+  ASSERT_TRUE(harness_->stub().Generate(&scoring_context, request, &scored).ok());
+  EXPECT_EQ(scored.usage().generated_tokens(), 0);
+  EXPECT_TRUE(scored.text().empty());
+  EXPECT_EQ(scored.finish_reason(), ember::v1::FINISH_REASON_LENGTH);
+  ASSERT_EQ(scored.prompt_logprobs_size(), unary.prompt_logprobs_size());
+  for (int i = 0; i < scored.prompt_logprobs_size(); ++i) {
+    EXPECT_NEAR(scored.prompt_logprobs(i).chosen().logprob(),
+                unary.prompt_logprobs(i).chosen().logprob(), 1e-5);
+  }
+  StreamResult scored_stream = Stream(harness_->stub(), request);
+  ASSERT_TRUE(scored_stream.status.ok()) << scored_stream.status.error_message();
+  EXPECT_TRUE(scored_stream.tokens.empty());
+  EXPECT_EQ(scored_stream.prompt_logprobs.size(),
+            static_cast<size_t>(unary.prompt_logprobs_size()));
+  EXPECT_EQ(scored_stream.last.finish_reason(), ember::v1::FINISH_REASON_LENGTH);
+
+  request.set_prompt_top_logprobs(21);
+  grpc::ClientContext bad_context;
+  ember::v1::GenerateResponse bad;
+  const grpc::Status refused = harness_->stub().Generate(&bad_context, request, &bad);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("prompt_top_logprobs: must be in [0, 20]"));
 }
 
 TEST_F(ServerTest, ConcurrentStreamsMatchTheirSoloGreedyOutput) {

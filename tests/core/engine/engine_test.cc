@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/test_util/engine_state_watcher.h"
+#include "tests/test_util/event_collector.h"
 #include "tests/test_util/fake_clock.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
@@ -20,62 +21,8 @@
 namespace ember {
 namespace {
 
+using testing::Collector;
 using ::testing::HasSubstr;
-
-// Collects one request's events; Wait() returns once the final event arrived.
-class Collector {
- public:
-  EventCallback Callback() {
-    return [this](const GenerationEvent& e) {
-      absl::MutexLock lock(&mu_);
-      for (int32_t t : e.tokens) tokens_.push_back(t);
-      text_ += e.text;
-      ++events_;
-      if (e.finished) {
-        reason_ = e.finish_reason;
-        timings_ = e.timings;
-        done_.Notify();
-      }
-    };
-  }
-  void Wait() { done_.WaitForNotification(); }
-  // Returns once `n` events have arrived.
-  void WaitForEvents(int n) {
-    absl::MutexLock lock(&mu_);
-    auto arrived = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return events_ >= n; };
-    mu_.Await(absl::Condition(&arrived));
-  }
-  bool WaitFor(absl::Duration d) { return done_.WaitForNotificationWithTimeout(d); }
-  std::vector<int32_t> tokens() {
-    absl::MutexLock lock(&mu_);
-    return tokens_;
-  }
-  std::string text() {
-    absl::MutexLock lock(&mu_);
-    return text_;
-  }
-  FinishReason reason() {
-    absl::MutexLock lock(&mu_);
-    return reason_;
-  }
-  int events() {
-    absl::MutexLock lock(&mu_);
-    return events_;
-  }
-  RequestTimings timings() {
-    absl::MutexLock lock(&mu_);
-    return timings_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<int32_t> tokens_;
-  std::string text_;
-  int events_ = 0;
-  FinishReason reason_ = FinishReason::kNone;
-  RequestTimings timings_;
-  absl::Notification done_;
-};
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -132,6 +132,10 @@ std::vector<BadCase> BadCases() {
        "top_logprobs: must be in [0, 20], got 21"},
       {"top_logprobs -1", [](auto& r) { r.sampling.top_logprobs = -1; },
        "top_logprobs: must be in [0, 20], got -1"},
+      {"prompt_top_logprobs 21", [](auto& r) { r.prompt_top_logprobs = 21; },
+       "prompt_top_logprobs: must be in [0, 20], got 21"},
+      {"prompt_top_logprobs -1", [](auto& r) { r.prompt_top_logprobs = -1; },
+       "prompt_top_logprobs: must be in [0, 20], got -1"},
       // beam: its own fields
       {"num_beams 65", [](auto& r) { r.beam.num_beams = kMaxNumBeams + 1; },
        "beam.num_beams: must be in [0, 64], got 65"},
@@ -174,6 +178,10 @@ std::vector<BadCase> BadCases() {
        "logprobs: " + beams},
       {"beam with top_logprobs", beam([](auto& r) { r.sampling.top_logprobs = 1; }),
        "top_logprobs: " + beams},
+      {"beam with prompt_logprobs", beam([](auto& r) { r.prompt_logprobs = true; }),
+       "prompt_logprobs: " + beams},
+      {"beam with prompt_top_logprobs", beam([](auto& r) { r.prompt_top_logprobs = 2; }),
+       "prompt_top_logprobs: " + beams},
   };
 }
 
@@ -271,6 +279,20 @@ TEST(RequestValidationTest, NoRepeatNgramNeedsAnEncoderDecoder) {
   RequestLimits translation = Limits();
   translation.encoder_decoder = true;
   EXPECT_TRUE(ValidateGenerationRequest(r, translation).ok());
+}
+
+TEST(RequestValidationTest, PromptLogprobsNeedADecoderOnlyModel) {
+  GenerationRequest r = Good();
+  r.prompt_logprobs = true;
+  EXPECT_TRUE(ValidateGenerationRequest(r, Limits()).ok());
+  RequestLimits translation = Limits();
+  translation.encoder_decoder = true;
+  EXPECT_EQ(ValidateGenerationRequest(r, translation).message(),
+            "prompt_logprobs: available for decoder-only models only (a translation model's "
+            "prompt is its source sentence, which it does not predict)");
+  r.prompt_logprobs = false;
+  r.prompt_top_logprobs = 1;
+  EXPECT_EQ(ValidateGenerationRequest(r, translation).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RequestValidationTest, TheLimitsComeFromTheStruct) {

@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for `ember_cli perplexity`: the perplexity of a text file under a
+decoder-only checkpoint, by Hugging Face's strided sliding-window recipe, in f32.
+
+The model is decoder_reference.py's (written from the transformers modeling code, not from
+ember's); the text is tokenized here with the `sentencepiece` Python module from the checkpoint's
+tokenizer.model (<s> first, as a Llama prompt is), independently of ember's tokenizer. Windows:
+begin = 0, stride, 2*stride, ...; end = min(begin + context, n); a window scores the tokens from
+max(previous end, begin + 1) to end - 1, each given the window's tokens before it. The result is
+the mean negative log-likelihood over the scored tokens and its exponential.
+
+Usage: /usr/bin/python3 perplexity_reference.py --model DIR --file TEXT --context N --stride S
+           [--quantize int8g128|int4g64|...]
+Prints one JSON object: tokens, tokens_scored, windows, mean_nll, perplexity.
+"""
+import argparse
+import json
+import math
+import os
+
+import torch
+
+import decoder_reference
+import quant_reference
+
+
+def tokenize(model_dir, text):
+    import sentencepiece  # Debian python3-sentencepiece
+
+    path = os.path.join(model_dir, "tokenizer.model")
+    if not os.path.exists(path):
+        raise SystemExit(f"perplexity_reference: {path} is missing (only SentencePiece "
+                         "checkpoints are tokenized here)")
+    sp = sentencepiece.SentencePieceProcessor(model_file=path)
+    return [sp.bos_id()] + sp.encode(text)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--file", required=True)
+    ap.add_argument("--context", type=int, required=True)
+    ap.add_argument("--stride", type=int, required=True)
+    ap.add_argument("--quantize", default="", help="int<bits>g<group>, e.g. int8g128 or int4g64")
+    args = ap.parse_args()
+    if not 1 <= args.stride <= args.context:
+        raise SystemExit("perplexity_reference: need 1 <= stride <= context")
+    scheme = None
+    if args.quantize:
+        bits, group = args.quantize[3:].split("g")
+        scheme = (int(bits), int(group))
+    torch.set_grad_enabled(False)
+    with open(os.path.join(args.model, "config.json")) as f:
+        cfg = json.load(f)
+    weights = decoder_reference.load_checkpoint(args.model)
+    project = quant_reference.Projector(scheme)
+    model = (decoder_reference.Gpt2(cfg, weights, project) if cfg["model_type"] == "gpt2"
+             else decoder_reference.Llama(cfg, weights, project))
+    with open(args.file, encoding="utf-8") as f:
+        ids = tokenize(args.model, f.read())
+    n = len(ids)
+    nll, scored, windows, previous_end = 0.0, 0, 0, 0
+    for begin in range(0, n, args.stride):
+        end = min(begin + args.context, n)
+        window = torch.tensor(ids[begin:end])
+        logprobs = torch.log_softmax(model.logits(window).double(), dim=-1)
+        for t in range(max(previous_end, begin + 1), end):
+            nll -= float(logprobs[t - begin - 1, ids[t]])
+            scored += 1
+        windows += 1
+        previous_end = end
+        if end == n:
+            break
+    mean = nll / scored
+    print(json.dumps({"tokens": n, "tokens_scored": scored, "windows": windows,
+                      "mean_nll": mean, "perplexity": math.exp(mean)}))
+
+
+if __name__ == "__main__":
+    main()
