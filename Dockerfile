@@ -2,7 +2,7 @@
 #
 #   docker build -t ember .                                  # build, run the test suite, pack
 #   docker build --build-arg EMBER_RUN_TESTS=0 -t ember .    # skip the tests (faster rebuilds)
-#   docker run -p 50051:50051 -p 9090:9090 ember             # serves the embedded tiny model
+#   docker run -p 50051:50051 -p 9090:9090 ember             # serves the embedded default model
 #   docker run -v /models/x:/model:ro -e EMBER_MODEL_DIR=/model ember --max_running=16
 #   docker stop -t 35 <container>                            # > --drain_grace_seconds (30 s)
 #
@@ -40,7 +40,7 @@ RUN if [ "$EMBER_RUN_TESTS" = 1 ]; then \
 RUN mkdir -p /out/bin /out/lib /out/models \
  && cp /build/server/ember_server /build/client/cli/ember_cli /out/bin/ \
  && cp /build/lib/libember_sentencepiece_shim.so /out/lib/ \
- && cp -r /build/models/tiny-llama /out/models/
+ && cp -r /build/models/kjv-llama /out/models/
 
 # --- runtime: only the shared libraries the binaries need, non-root ------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -59,7 +59,7 @@ RUN apt-get update \
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/lib/ /usr/local/lib/
 COPY --from=build /out/models/ /opt/ember/models/
-ENV EMBER_MODEL_DIR=/opt/ember/models/tiny-llama \
+ENV EMBER_MODEL_DIR=/opt/ember/models/kjv-llama \
     EMBER_GRPC_ADDRESS=0.0.0.0:50051 \
     EMBER_METRICS_ADDRESS=0.0.0.0:9090 \
     EMBER_SENTENCEPIECE_SHIM=/usr/local/lib/libember_sentencepiece_shim.so

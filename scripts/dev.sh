@@ -32,9 +32,10 @@ case "$cmd" in
     bash scripts/install_deps.sh
     configure_and_build "$build_root/serve" -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_TESTS=OFF \
       -DEMBER_BUILD_BENCH=OFF
-    # The embedded default model (generated at build time); extra arguments override the flags.
+    # The embedded default model (models/kjv-llama, copied into the build tree); extra arguments
+    # override the flags.
     exec "$build_root/serve/server/ember_server" \
-      --model_dir="$build_root/serve/models/tiny-llama" \
+      --model_dir="$build_root/serve/models/kjv-llama" \
       --grpc_address=0.0.0.0:50051 --metrics_address=0.0.0.0:9090 "$@"
     ;;
   test)

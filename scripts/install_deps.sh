@@ -15,7 +15,13 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
-  sentencepiece python3 python3-torch python3-numpy python3-grpcio
+  sentencepiece python3 python3-torch python3-numpy python3-grpcio python3-sentencepiece
+  # python3-torch's BLAS: Debian's default reference BLAS multiplies ~20x slower than OpenBLAS,
+  # which the f32 PyTorch references (tools/reference) and the training script lean on.
+  libopenblas0-pthread
+  # tests/quality and tools/train_default_model: the King James Bible (`bible`), the default
+  # model's training and held-out text.
+  bible-kjv
   curl
   # scripts/dev.sh test: the sanitizer stage takes its (uninstrumented) test objects from the cache.
   ccache

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak test: starts ember_server on the build's embedded default model (tiny-llama), runs
+# Soak test: starts ember_server on the build's tiny random test model (tiny-llama), runs
 # ember_soak against it, then stops the server with SIGTERM and checks that it exits 0.
 #
 #   scripts/soak.sh <build-dir> <duration-seconds> [clients]

@@ -1,7 +1,8 @@
 // README.md's examples run as written: every `ember_cli ...` command in a code block of README.md
-// (backslash-continued lines joined, trailing `# comments` dropped) runs, with --target added,
-// against a real server on the tiny generated Llama, or on the tiny generated MarianMT for the
-// commands under a "Translation" heading, and must exit 0 (for `health`: the server is SERVING).
+// (backslash-continued lines joined, trailing `# comments` dropped) runs from the repository's
+// root, with --target added, against a real server on the embedded default model
+// (models/kjv-llama), or on the tiny generated MarianMT for the commands under a "Translation"
+// heading, and must exit 0 (for `health`: the server is SERVING).
 
 #include <cstdio>
 #include <fstream>
@@ -129,7 +130,8 @@ TEST(ReadmeCommandsTest, ReadmeShowsEverySubcommand) {
   for (const CliCommand& command : ExtractCliCommands(ReadReadme())) {
     subcommands.push_back(Subcommand(command));
   }
-  for (const char* expected : {"generate", "tokenize", "detokenize", "models", "health", "bench"}) {
+  for (const char* expected :
+       {"generate", "tokenize", "detokenize", "models", "health", "bench", "perplexity"}) {
     EXPECT_THAT(subcommands, Contains(expected));
   }
 }
@@ -141,8 +143,10 @@ struct CliRun {
 
 CliRun RunCli(const std::string& args, int port) {
   // `timeout`: a command that hangs fails this test instead of stalling ctest.
-  const std::string line = absl::StrCat("env -u EMBER_TOKEN timeout 300 '", EMBER_CLI_PATH, "' ",
-                                        args, " --target=127.0.0.1:", port, " 2>&1");
+  // From the repository's root, as a reader runs them (paths such as models/... resolve).
+  const std::string line =
+      absl::StrCat("cd '", SourceDir(), "' && env -u EMBER_TOKEN timeout 300 '", EMBER_CLI_PATH,
+                   "' ", args, " --target=127.0.0.1:", port, " 2>&1");
   const CommandResult result = RunCommand(line);
   return {result.exit_code, result.output};
 }
@@ -157,14 +161,14 @@ TEST(ReadmeCommandsTest, EveryReadmeCommandExitsZero) {
     std::unique_ptr<ServerHarness>& server = translation ? marian : llama;
     if (server == nullptr) {
       ServerOptions options = TestServerOptions();
-      if (translation) options.engine.model_dir = TinyMarianDir();
+      options.engine.model_dir = translation ? TinyMarianDir() : SourceDir() + "/models/kjv-llama";
       server = std::make_unique<ServerHarness>(options);
     }
     const CliRun run = RunCli(command.args, server->server().grpc_port());
     std::printf("README.md:%d: ember_cli %s -> exit %d\n", command.line, command.args.c_str(),
                 run.exit_code);
     EXPECT_EQ(run.exit_code, 0) << "README.md:" << command.line << ": ember_cli " << command.args
-                                << " (on " << (translation ? "tiny-marian" : "tiny-llama") << ")\n"
+                                << " (on " << (translation ? "tiny-marian" : "kjv-llama") << ")\n"
                                 << run.output;
   }
 }

@@ -45,7 +45,8 @@ def cli_binary():
 
 
 def model_dir():
-    return binary_path("models", "tiny-llama")
+    """The default model the deployment serves: the trained KJV Llama committed in models/."""
+    return source_path("models", "kjv-llama")
 
 
 def require_tool(name, install_hint, env_var=None):
@@ -175,12 +176,13 @@ class Process:
 
 
 class EmberServer(Process):
-    """ember_server on the default tiny model, gRPC and metrics on ports the kernel picks
+    """ember_server on the default model (or `model`), gRPC and metrics on ports the kernel picks
     (port 0; the server logs the bound ports). Use as a context manager: the exit asserts a clean
     SIGTERM drain (exit status 0)."""
 
-    def __init__(self, extra_args=(), metrics=True):
-        args = [server_binary(), f"--model_dir={model_dir()}", "--dtype=f32", "--threads=1",
+    def __init__(self, extra_args=(), metrics=True, model=None, dtype="f32"):
+        args = [server_binary(), f"--model_dir={model or model_dir()}", f"--dtype={dtype}",
+                "--threads=1",
                 "--grpc_address=127.0.0.1:0",
                 "--metrics_address=" + ("127.0.0.1:0" if metrics else "")]
         super().__init__(args + list(extra_args), name="ember_server")

@@ -191,10 +191,10 @@ class DockerfileTest(unittest.TestCase):
         files = df.image_files(self.stages, self.build_dir)
         for image_path in ["/usr/local/bin/ember_server", "/usr/local/bin/ember_cli",
                            "/usr/local/lib/libember_sentencepiece_shim.so",
-                           "/opt/ember/models/tiny-llama"]:
+                           "/opt/ember/models/kjv-llama"]:
             self.assertIn(image_path, files)
         self.assertTrue(os.path.isfile(
-            df.resolve_image_path("/opt/ember/models/tiny-llama/config.json", files)))
+            df.resolve_image_path("/opt/ember/models/kjv-llama/config.json", files)))
 
     def test_runtime_packages_provide_every_library(self):
         runtime = self.stage("runtime")

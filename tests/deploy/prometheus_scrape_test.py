@@ -179,7 +179,7 @@ class PrometheusScrapeTest(unittest.TestCase):
         prometheus.wait_value('ember_rpcs_total{method="Generate",code="INVALID_ARGUMENT"}', 1.0)
         prometheus.wait_value('ember_rpcs_total{method="GenerateStream",code="OK"}',
                               float(ROUNDS * REQUESTS_PER_ROUND))
-        prometheus.wait_value('ember_model_info{model="tiny-llama",dtype="F32"}', 1.0)
+        prometheus.wait_value('ember_model_info{model="kjv-llama",dtype="F32"}', 1.0)
         prometheus.wait_value("ember_requests_running + ember_requests_waiting", 0.0)
         self.assertGreater(prometheus.value("ember_kv_cache_blocks_total"), 0)
         labels = prometheus.query("ember_generated_tokens_total")[0][0]

@@ -28,7 +28,7 @@ foreach(preset tiny-gpt2 tiny-qwen2)
   expect_same(${WORK_DIR}/${preset}-1 ${WORK_DIR}/${preset}-2)
 endforeach()
 
-# Must match the flags of the ember_default_model command in tools/CMakeLists.txt.
+# Must match the flags of the ember_tiny_model command in tools/CMakeLists.txt.
 if(EXISTS ${DEFAULT_MODEL_DIR}/config.json)
   generate(${WORK_DIR}/default --preset=tiny-llama --seed=20240521)
   expect_same(${WORK_DIR}/default ${DEFAULT_MODEL_DIR})

@@ -267,7 +267,7 @@ def main():
         "vocab_size": sp.get_piece_size(), "hidden_size": args.hidden_size,
         "intermediate_size": args.intermediate_size, "num_hidden_layers": args.layers,
         "num_attention_heads": args.heads, "num_key_value_heads": args.kv_heads,
-        "max_position_embeddings": 1024, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "max_position_embeddings": args.seq, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
         "hidden_act": "silu", "initializer_range": 0.02, "tie_word_embeddings": False,
         "attention_bias": False, "bos_token_id": sp.bos_id(), "eos_token_id": sp.eos_id(),
         "torch_dtype": "bfloat16", "use_cache": True,
@@ -340,7 +340,7 @@ def main():
         f.write("\n")
     with open(os.path.join(args.out_dir, "generation_config.json"), "w") as f:
         json.dump({"bos_token_id": sp.bos_id(), "eos_token_id": sp.eos_id(), "do_sample": True,
-                   "temperature": 0.8, "top_p": 0.95, "max_length": 1024}, f, indent=2)
+                   "temperature": 0.8, "top_p": 0.95, "max_length": args.seq}, f, indent=2)
         f.write("\n")
     log("wrote %s" % args.out_dir)
 

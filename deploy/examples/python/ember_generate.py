@@ -3,7 +3,7 @@
 
   deploy/examples/python/make_stubs.sh /tmp/ember_stubs
   PYTHONPATH=/tmp/ember_stubs /usr/bin/python3 deploy/examples/python/ember_generate.py \\
-      --target=127.0.0.1:50051 --prompt="Once upon a time" --max_new_tokens=32 --stream
+      --target=127.0.0.1:50051 --prompt="And God said" --max_new_tokens=32 --stream
 
 Prints the completion on stdout and a summary on stderr; --json prints one JSON object instead
 (text, token_ids, finish_reason, usage, timings). Exit status 1 on a failed call, with its gRPC
