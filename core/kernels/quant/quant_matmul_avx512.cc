@@ -36,6 +36,10 @@ EMBER_AVX512_VNNI inline __m512i Broadcast4(const int8_t* p) {
 // hint, not a law.
 constexpr int kPrefetchBytes = 1024;
 
+// The scales are a second, slower stream (32 bytes a group beside 512-2048 bytes of codes) that the
+// hardware prefetchers do not keep ahead of: fetch them this many groups early.
+constexpr int64_t kScalePrefetchGroups = 8;
+
 // acc += the dot products of a's unsigned bytes with b's signed bytes, 4 per int32 lane
 // (_mm512_dpbusd_epi32). Written as inline assembly because GCC 12, given the intrinsic on arrays
 // of accumulators, copies every accumulator into a scratch register before the instruction and back
@@ -89,6 +93,12 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     const int64_t k0 = gi * group;
+#pragma GCC unroll 16
+    for (int j = 0; j < kBlocks; ++j) {
+      _mm_prefetch(
+          reinterpret_cast<const char*>(scales[j] + (gi + kScalePrefetchGroups) * kBlockRows),
+          _MM_HINT_T0);
+    }
     __m512i dot[kRows][kBlocks][kChains];
 #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
