@@ -219,9 +219,26 @@ template <int kBits>
 void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int64_t ldy) {
   const int64_t blocks = w.geometry.padded_n / kBlockRows;
   if (x.rows == 1) {
-    // Decode: one block per task, so both cores share even small matrices.
+    if constexpr (kBits == 8) {
+      // int8 decode: one block per task, so both cores share even small matrices.
 #pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; ++b) Blocks<kBits, 1>(w, b, x, y, ldy);
+      for (int64_t b = 0; b < blocks; ++b) BlockRows<kBits, 1, 1>(w, b, x, 0, y, ldy);
+    } else {
+      // int4 decode: four blocks (four weight streams) per task. A line carries twice the k of an
+      // int8 line, so one stream per core left it waiting on memory: a batch-1 pass ran at
+      // 0.81-0.84 of the read probe with one block per task, 0.85-0.87 with two, 0.89-1.00 with
+      // four (ember_quant_matmul_bench --rows=1, int4 g64).
+      const int64_t quads = (blocks + 3) / 4;
+#pragma omp parallel for schedule(static)
+      for (int64_t p = 0; p < quads; ++p) {
+        int64_t b = 4 * p;
+        if (b + 4 <= blocks) {
+          BlockRows<kBits, 1, 4>(w, b, x, 0, y, ldy);
+          continue;
+        }
+        for (; b < blocks; ++b) BlockRows<kBits, 1, 1>(w, b, x, 0, y, ldy);
+      }
+    }
     return;
   }
   // Batches: pairs of blocks, so each loaded activation quad feeds two weight lines.
