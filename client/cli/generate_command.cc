@@ -85,8 +85,14 @@ int RunUnary(const CommonArgs& common, const EmberClient& client, const Generate
     PrintLogprobs(response->logprobs());
   }
   const ember::v1::Timings& timings = response->timings();
-  PrintSummary(response->finish_reason(), response->usage(), timings.time_to_first_token_seconds(),
-               timings.decode_tokens_per_second(), timings.total_seconds(), "server-measured");
+  std::optional<double> ttft;
+  std::optional<double> rate;
+  if (response->usage().generated_tokens() > 0) {  // a scoring request has neither
+    ttft = timings.time_to_first_token_seconds();
+    rate = timings.decode_tokens_per_second();
+  }
+  PrintSummary(response->finish_reason(), response->usage(), ttft, rate, timings.total_seconds(),
+               "server-measured");
   return kExitOk;
 }
 
