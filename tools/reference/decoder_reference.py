@@ -186,6 +186,20 @@ class Llama:
         return self.project(x, head)
 
 
+def load_model(model_dir, quantize=""):
+    """The checkpoint's Gpt2 or Llama, multiplying as `quantize` ("", or int<bits>g<group> such as
+    int8g128) says."""
+    scheme = None
+    if quantize:
+        bits, group = quantize[3:].split("g")
+        scheme = (int(bits), int(group))
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+    w = load_checkpoint(model_dir)
+    project = quant_reference.Projector(scheme)
+    return Gpt2(cfg, w, project) if cfg["model_type"] == "gpt2" else Llama(cfg, w, project)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -194,16 +208,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--quantize", default="", help="int<bits>g<group>, e.g. int8g128 or int4g64")
     args = ap.parse_args()
-    scheme = None
-    if args.quantize:
-        bits, group = args.quantize[3:].split("g")
-        scheme = (int(bits), int(group))
     torch.set_grad_enabled(False)
-    with open(os.path.join(args.model, "config.json")) as f:
-        cfg = json.load(f)
-    w = load_checkpoint(args.model)
-    project = quant_reference.Projector(scheme)
-    model = Gpt2(cfg, w, project) if cfg["model_type"] == "gpt2" else Llama(cfg, w, project)
+    model = load_model(args.model, args.quantize)
     results = []
     for prompt in json.loads(args.prompts):
         ids = list(prompt)

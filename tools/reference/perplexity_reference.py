@@ -21,7 +21,6 @@ import os
 import torch
 
 import decoder_reference
-import quant_reference
 
 
 def tokenize(model_dir, text):
@@ -45,17 +44,8 @@ def main():
     args = ap.parse_args()
     if not 1 <= args.stride <= args.context:
         raise SystemExit("perplexity_reference: need 1 <= stride <= context")
-    scheme = None
-    if args.quantize:
-        bits, group = args.quantize[3:].split("g")
-        scheme = (int(bits), int(group))
     torch.set_grad_enabled(False)
-    with open(os.path.join(args.model, "config.json")) as f:
-        cfg = json.load(f)
-    weights = decoder_reference.load_checkpoint(args.model)
-    project = quant_reference.Projector(scheme)
-    model = (decoder_reference.Gpt2(cfg, weights, project) if cfg["model_type"] == "gpt2"
-             else decoder_reference.Llama(cfg, weights, project))
+    model = decoder_reference.load_model(args.model, args.quantize)
     with open(args.file, encoding="utf-8") as f:
         ids = tokenize(args.model, f.read())
     n = len(ids)
