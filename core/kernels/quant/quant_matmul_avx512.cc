@@ -2,7 +2,8 @@
 // the functions that use AVX-512 carry a target attribute and run only when BestQuantKernel found
 // the instructions at run time.
 //
-// Per block of 16 output rows (two blocks at a time for batches) and up to 4 activation rows: for
+// Per block of 16 output rows (two or four blocks at a time, see Matmul) and up to 4 activation
+// rows: for
 // each group, vpdpbusd accumulates the unsigned weight codes (one 64-byte line = 4 k of 16 rows)
 // against the activation's 4 signed bytes broadcast to every lane, into 16 int32 sums per
 // activation row and block; the group's offset correction, the two scales and one fma fold them
@@ -69,6 +70,9 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
   constexpr int kPairs = kRows * kBlocks;
   constexpr int kChains = kPairs >= 4 ? 1 : 4 / kPairs;
   constexpr int kOffset = kBits == 8 ? 128 : 8;
+  // Wide tiles keep their f32 sums in y between groups (a load and a store per group) so the
+  // registers hold the dot chains and weight lines instead.
+  constexpr bool kSumsInMemory = kPairs > 8;
   const PackedGeometry& g = w.geometry;
   const int group = w.scheme.group_size;
   const uint8_t* codes[kBlocks];
@@ -77,6 +81,12 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
   for (int j = 0; j < kBlocks; ++j) {
     codes[j] = w.block(b0 + j);
     scales[j] = w.scales(b0 + j);
+  }
+  __mmask16 masks[kBlocks];
+#pragma GCC unroll 16
+  for (int j = 0; j < kBlocks; ++j) {
+    const int64_t valid = std::min<int64_t>(kBlockRows, g.n - (b0 + j) * kBlockRows);
+    masks[j] = static_cast<__mmask16>(valid == 16 ? 0xFFFF : (1u << valid) - 1);
   }
   const int8_t* q[kRows];
   const float* sa[kRows];
@@ -88,7 +98,12 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
     sa[r] = x.row_scale(m0 + r);
     sums[r] = x.row_sum(m0 + r);
 #pragma GCC unroll 16
-    for (int j = 0; j < kBlocks; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int j = 0; j < kBlocks; ++j) {
+      acc[r][j] = _mm512_setzero_ps();
+      if constexpr (kSumsInMemory) {
+        _mm512_mask_storeu_ps(y + (m0 + r) * ldy + (b0 + j) * kBlockRows, masks[j], acc[r][j]);
+      }
+    }
   }
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
   for (int64_t gi = 0; gi < g.groups; ++gi) {
@@ -175,18 +190,22 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
         for (int c = 1; c < kChains; ++c) d = _mm512_add_epi32(d, dot[r][j][c]);
         d = _mm512_sub_epi32(d, correction);
         const __m512 s = _mm512_mul_ps(ws[j], row_scale);
-        acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[r][j]);
+        if constexpr (kSumsInMemory) {
+          float* out = y + (m0 + r) * ldy + (b0 + j) * kBlockRows;
+          const __m512 sum = _mm512_maskz_loadu_ps(masks[j], out);
+          _mm512_mask_storeu_ps(out, masks[j], _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, sum));
+        } else {
+          acc[r][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[r][j]);
+        }
       }
     }
   }
+  if constexpr (kSumsInMemory) return;
 #pragma GCC unroll 16
   for (int j = 0; j < kBlocks; ++j) {
-    const int64_t n0 = (b0 + j) * kBlockRows;
-    const int64_t valid = std::min<int64_t>(kBlockRows, g.n - n0);
-    const __mmask16 mask = static_cast<__mmask16>(valid == 16 ? 0xFFFF : (1u << valid) - 1);
 #pragma GCC unroll 16
     for (int r = 0; r < kRows; ++r) {
-      _mm512_mask_storeu_ps(y + (m0 + r) * ldy + n0, mask, acc[r][j]);
+      _mm512_mask_storeu_ps(y + (m0 + r) * ldy + (b0 + j) * kBlockRows, masks[j], acc[r][j]);
     }
   }
 }
@@ -241,7 +260,26 @@ void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int6
     }
     return;
   }
-  // Batches: pairs of blocks, so each loaded activation quad feeds two weight lines.
+  // Batches. Up to kMaxQuadRows rows (decode batches): four blocks at a time, so each loaded
+  // activation quad feeds four weight lines (their sums wait in y between groups). Larger M
+  // (prefill) re-reads each tile's weights for every 4 rows, and there pairs of blocks with sums
+  // in registers are faster. ember_quant_matmul_bench, TinyLlama shapes, ms a pass, quads vs
+  // pairs: int8 g128 M=16 15.0 vs 16.9, M=32 23.1 vs 26.6, M=512 311 vs 297; int4 g64 M=16 11.5
+  // vs 12.4, M=32 22.1 vs 21.7, M=512 341 vs 302.
+  constexpr int64_t kMaxQuadRows = 32;
+  if (x.rows <= kMaxQuadRows) {
+    const int64_t quads = (blocks + 3) / 4;
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < quads; ++p) {
+      int64_t b = 4 * p;
+      if (b + 4 <= blocks) {
+        Blocks<kBits, 4>(w, b, x, y, ldy);
+        continue;
+      }
+      for (; b < blocks; ++b) Blocks<kBits, 1>(w, b, x, y, ldy);
+    }
+    return;
+  }
   const int64_t pairs = (blocks + 1) / 2;
 #pragma omp parallel for schedule(static)
   for (int64_t p = 0; p < pairs; ++p) {
