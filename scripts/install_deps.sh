@@ -12,9 +12,13 @@ BUILD_PACKAGES=(
   # headers and loader (only a Recommends of libdnnl-dev, which apt may skip).
   ocl-icd-opencl-dev
   nlohmann-json3-dev libsentencepiece-dev libpcre2-dev libicu-dev
+  # server/http: the OpenAI-compatible HTTP API (cpp-httplib, built by Debian with OpenSSL).
+  libcpp-httplib-dev
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
+  # tests/chat_template_reference: Python's jinja2, what transformers renders chat templates with.
+  python3-jinja2
   sentencepiece python3 python3-torch python3-numpy python3-grpcio python3-sentencepiece
   # python3-torch's BLAS: Debian's default reference BLAS multiplies ~20x slower than OpenBLAS,
   # which the f32 PyTorch references (tools/reference) and the training script lean on.
