@@ -2,12 +2,14 @@
 // limits measured in the same run.
 //
 // One process starts the real EmberServer on loopback ports, then for each client count runs the
-// same closed-loop load twice over: through gRPC (ember_cli's bench runner, one HTTP/2 channel) and
-// straight into the server's Engine in-process. Runs alternate (gRPC, in-process, gRPC,
-// in-process) so the machine's drift hits both paths alike; the best of each is reported. It
+// same closed-loop load three ways: through gRPC (ember_cli's bench runner, one HTTP/2 channel),
+// through the OpenAI-compatible HTTP API (streaming completions, one keep-alive connection per
+// client) and straight into the server's Engine in-process. Runs alternate (gRPC, HTTP,
+// in-process, gRPC, ...) so the machine's drift hits every path alike; the best of each is
+// reported. It
 // prints total generated tokens/s, TTFT and inter-token percentiles, the decode bound for that
 // many sequences, and the three figures that judge serving: scaling from one client to many,
-// what gRPC costs against in-process, and TTFT p99 under load.
+// what gRPC costs against in-process, what HTTP costs against gRPC, and TTFT p99 under load.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -26,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/engine_bench_costs.h"
 #include "bench/machine_limits.h"
+#include "bench/serving_bench_http_load.h"
 #include "bench/serving_bench_load.h"
 #include "bench/weight_format_flags.h"
 #include "client/cli/latency_stats.h"
@@ -52,6 +55,7 @@ namespace {
 struct ClientCountResult {
   int clients = 0;
   LoadResult grpc;        // best round
+  LoadResult http;        // best round (OpenAI-compatible streaming completions)
   LoadResult in_process;  // best round
   double bandwidth_gbps = 0;
   double bound_tokens_per_second = 0;  // min(bandwidth bound, oneDNN M=clients step rate)
@@ -126,6 +130,7 @@ absl::Status Run() {
   options.engine.max_context = prompt_tokens + max_new_tokens + 16;
   options.grpc_address = "127.0.0.1:0";
   options.metrics_address = "127.0.0.1:0";
+  options.http_address = "127.0.0.1:0";
   options.log_requests = false;
   auto server = EmberServer::Start(options);
   if (!server.ok()) return server.status();
@@ -151,6 +156,7 @@ absl::Status Run() {
   spec.requests = 1;
   if (auto w = RunGrpcLoad(**client, spec); !w.ok()) return w.status();
   if (auto w = RunInProcessLoad((*server)->engine(), spec); !w.ok()) return w.status();
+  if (auto w = RunHttpLoad((*server)->http_port(), spec); !w.ok()) return w.status();
 
   std::printf("ember_serving_bench: %s (%s), %d threads, prompt %d + %d generated tokens\n",
               model_dir.c_str(), dtype.c_str(), threads, prompt_tokens, max_new_tokens);
@@ -168,6 +174,9 @@ absl::Status Run() {
       auto grpc_load = RunGrpcLoad(**client, spec);
       if (!grpc_load.ok()) return grpc_load.status();
       if (grpc_load->tokens_per_second() > r.grpc.tokens_per_second()) r.grpc = *grpc_load;
+      auto http_load = RunHttpLoad((*server)->http_port(), spec);
+      if (!http_load.ok()) return http_load.status();
+      if (http_load->tokens_per_second() > r.http.tokens_per_second()) r.http = *http_load;
       auto local = RunInProcessLoad((*server)->engine(), spec);
       if (!local.ok()) return local.status();
       if (local->tokens_per_second() > r.in_process.tokens_per_second()) r.in_process = *local;
@@ -188,6 +197,7 @@ absl::Status Run() {
         gemm_applies ? std::min(bandwidth_bound, gemm_bound) : bandwidth_bound;
     r.bound_kind = !gemm_applies || bandwidth_bound < gemm_bound ? "bandwidth" : "oneDNN M=c";
     PrintRow(r.grpc, r.bound_tokens_per_second);
+    PrintRow(r.http, r.bound_tokens_per_second);
     PrintRow(r.in_process, r.bound_tokens_per_second);
     std::printf("%7s  bound: %s (read bandwidth %.1f GB/s, oneDNN step at M=%d %.1f tok/s)\n", "",
                 r.bound_kind.c_str(), r.bandwidth_gbps, c, gemm_bound);
@@ -200,11 +210,15 @@ absl::Status Run() {
   const double grpc_cost =
       1.0 - most.grpc.tokens_per_second() / most.in_process.tokens_per_second();
   const double ttft_p99 = client::Summarize(most.grpc.ttft_seconds).p99;
+  const double http_cost = 1.0 - most.http.tokens_per_second() / most.grpc.tokens_per_second();
   std::printf("\nscaling, gRPC tok/s at %d clients / at %d: %.2fx (target >= 6x)\n", most.clients,
               base.clients, scaling);
   std::printf("gRPC cost at %d clients, 1 - gRPC / in-process tok/s: %+.1f%% (target <= 5%%)\n",
               most.clients, grpc_cost * 100);
-  std::printf("TTFT p99 at %d clients over gRPC: %.1f ms\n", most.clients, ttft_p99 * 1e3);
+  std::printf("HTTP cost at %d clients, 1 - HTTP / gRPC tok/s: %+.1f%% (target <= 5%%)\n",
+              most.clients, http_cost * 100);
+  std::printf("TTFT p99 at %d clients over gRPC: %.1f ms, over HTTP: %.1f ms\n", most.clients,
+              ttft_p99 * 1e3, client::Summarize(most.http.ttft_seconds).p99 * 1e3);
 
   const std::string json_out = absl::GetFlag(FLAGS_json_out);
   if (!json_out.empty()) {
@@ -217,6 +231,7 @@ absl::Status Run() {
         {"max_new_tokens", max_new_tokens},
         {"scaling", scaling},
         {"grpc_cost", grpc_cost},
+        {"http_cost", http_cost},
         {"ttft_p99_seconds", ttft_p99}};
     for (const ClientCountResult& r : results) {
       json["runs"].push_back({{"clients", r.clients},
@@ -224,6 +239,7 @@ absl::Status Run() {
                               {"bound_kind", r.bound_kind},
                               {"bandwidth_gbps", r.bandwidth_gbps},
                               {"grpc", LoadJson(r.grpc)},
+                              {"http", LoadJson(r.http)},
                               {"in_process", LoadJson(r.in_process)}});
     }
     std::ofstream file(json_out);

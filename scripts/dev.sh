@@ -36,7 +36,7 @@ case "$cmd" in
     # override the flags.
     exec "$build_root/serve/server/ember_server" \
       --model_dir="$build_root/serve/models/kjv-llama" \
-      --grpc_address=0.0.0.0:50051 --metrics_address=0.0.0.0:9090 "$@"
+      --grpc_address=0.0.0.0:50051 --http_address=0.0.0.0:8000 --metrics_address=0.0.0.0:9090 "$@"
     ;;
   test)
     bash scripts/install_deps.sh

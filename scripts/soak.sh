@@ -62,7 +62,7 @@ fail() {
 }
 
 # shellcheck disable=SC2086  # the extra arguments are meant to split into flags
-"$server" --model_dir="$model" --grpc_address=127.0.0.1:0 --metrics_address=127.0.0.1:0 \
+"$server" --model_dir="$model" --grpc_address=127.0.0.1:0 --http_address= --metrics_address=127.0.0.1:0 \
   ${EMBER_SOAK_SERVER_ARGS:-} 2>"$log" &
 server_pid=$!
 

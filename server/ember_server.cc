@@ -39,6 +39,15 @@ absl::StatusOr<std::unique_ptr<EmberServer>> EmberServer::Start(const ServerOpti
                     << server->metrics_->port() << ")";
   }
   RETURN_IF_ERROR(server->StartGrpc());
+  if (!options.http_address.empty()) {
+    absl::StatusOr<std::unique_ptr<http::HttpServer>> http =
+        http::HttpServer::Start(options, server->metrics_.get(), &server->generation_calls_);
+    if (!http.ok()) {
+      server->Shutdown();
+      return http.status();
+    }
+    server->http_ = std::move(*http);
+  }
   if (options.on_listening) options.on_listening(server->grpc_port_);
   absl::Status loaded = server->LoadModel();
   if (!loaded.ok()) {
@@ -125,8 +134,26 @@ absl::Status EmberServer::LoadModel() {
                   << "; serving model \"" << name << "\"";
   metrics_->StartRecording();
   service_->SetEngine(engine_.get(), name);
+  if (http_ != nullptr) http_->SetModel(engine_.get(), name, LoadChatTemplate());
   health_->SetReady(engine_.get(), options_.stall_timeout, options_.engine.clock);
   return absl::OkStatus();
+}
+
+absl::StatusOr<chat::ChatTemplate> EmberServer::LoadChatTemplate() const {
+  absl::StatusOr<std::optional<chat::ChatTemplate>> loaded =
+      chat::ChatTemplate::LoadFromModelDir(options_.engine.model_dir);
+  if (!loaded.ok()) {
+    EMBER_LOG(WARNING) << "chat requests will be refused: " << loaded.status().message()
+                       << " (completions are served)";
+    return loaded.status();
+  }
+  if (!loaded->has_value()) {
+    EMBER_LOG(INFO) << "the model has no chat template: chat requests will be refused";
+    return absl::FailedPreconditionError(
+        "the model has no chat template (tokenizer_config.json \"chat_template\" or "
+        "chat_template.jinja)");
+  }
+  return std::move(**loaded);
 }
 
 void EmberServer::Shutdown() {
@@ -137,6 +164,7 @@ void EmberServer::Shutdown() {
   // Refuse new calls before readiness says so, so a client that sees NOT_SERVING and tries anyway
   // gets UNAVAILABLE, never a request admitted on a draining server.
   if (service_ != nullptr) service_->StopAccepting();
+  if (http_ != nullptr) http_->StopAccepting();
   if (health_ != nullptr) health_->SetDraining();
   const absl::Time grace_end = absl::Now() + options_.drain_grace;
   absl::Time output_deadline = grace_end;
@@ -166,6 +194,7 @@ void EmberServer::Shutdown() {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + kLateCallWait));
     server_->Wait();
   }
+  if (http_ != nullptr) http_->Stop();
   // Reactor tasks posted before the calls ended may still refer to the engine: run them first.
   relay_->Flush();
   engine_.reset();

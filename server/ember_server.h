@@ -1,14 +1,16 @@
 // The ember server process: gRPC service + health + metrics around one Engine.
 //
 // Start order: metrics endpoint, gRPC server (health NOT_SERVING, generation calls UNAVAILABLE),
-// then the model is loaded and warmed up, then readiness turns SERVING.
+// the HTTP API (503 until ready), then the model is loaded and warmed up, then readiness turns
+// SERVING on both.
 //
 // Shutdown (the drain) waits for work, not for connections:
-//   1. readiness NOT_SERVING and new calls UNAVAILABLE at once;
+//   1. readiness NOT_SERVING and new calls UNAVAILABLE (HTTP: 503) at once;
 //   2. in-flight requests run up to the drain grace; when it passes, the rest are cancelled
 //      through the engine, so each stream still gets its final message (finish reason cancelled,
 //      usage, timings) and then UNAVAILABLE;
-//   3. generation calls get until the grace (or a short wait after it) to write their output;
+//   3. generation calls (gRPC and HTTP) get until the grace (or a short wait after it) to write
+//      their output; HTTP streams still open then are cut off and the HTTP port closed;
 //   4. then whatever is still open (health Watches, idle connections, a reader that never reads)
 //      is cancelled and the connections closed, and the engine stops.
 #ifndef EMBER_SERVER_EMBER_SERVER_H_
@@ -22,6 +24,7 @@
 #include "server/event_relay.h"
 #include "server/generation_service.h"
 #include "server/health.h"
+#include "server/http/http_server.h"
 #include "server/in_flight_calls.h"
 #include "server/metrics.h"
 #include "server/server_options.h"
@@ -42,6 +45,8 @@ class EmberServer {
 
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_->port(); }
+  // The HTTP API's port, or 0 when it is off (ServerOptions::http_address empty).
+  int http_port() const { return http_ == nullptr ? 0 : http_->port(); }
   Engine& engine() { return *engine_; }
   Metrics& metrics() { return *metrics_; }
   HealthReporter& health() { return *health_; }
@@ -50,6 +55,8 @@ class EmberServer {
   explicit EmberServer(const ServerOptions& options);
   absl::Status StartGrpc();
   absl::Status LoadModel();
+  // The model's chat template for the HTTP API, or why chat requests are refused.
+  absl::StatusOr<chat::ChatTemplate> LoadChatTemplate() const;
 
   const ServerOptions options_;
   std::unique_ptr<Metrics> metrics_;
@@ -58,6 +65,7 @@ class EmberServer {
   InFlightCalls generation_calls_;
   std::unique_ptr<GenerationService> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<http::HttpServer> http_;  // null when the HTTP API is off
   std::unique_ptr<HealthReporter> health_;
   std::unique_ptr<Engine> engine_;
   int grpc_port_ = 0;

@@ -21,6 +21,10 @@ ABSL_FLAG(std::string, model_dir, "",
           "Hugging Face model directory: config.json, *.safetensors, tokenizer.json (required)");
 ABSL_FLAG(std::string, model_name, "", "Name clients use for the model (default: directory name)");
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address (port 0: any free)");
+ABSL_FLAG(std::string, http_address, "0.0.0.0:8000",
+          "OpenAI-compatible HTTP API listen address (port 0: any free); empty disables it");
+ABSL_FLAG(int, http_threads, 128,
+          "Threads serving HTTP connections (each streaming request holds one while it runs)");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9090",
           "Prometheus /metrics listen address; empty disables it");
 ABSL_FLAG(int, threads, 0,
@@ -81,6 +85,8 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
   o.model_name = absl::GetFlag(FLAGS_model_name);
   o.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   o.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  o.http_address = absl::GetFlag(FLAGS_http_address);
+  o.http_threads = absl::GetFlag(FLAGS_http_threads);
   o.engine.threads = absl::GetFlag(FLAGS_threads);
   const std::string dtype = absl::AsciiStrToLower(absl::GetFlag(FLAGS_dtype));
   if (dtype == "f32") {
@@ -146,7 +152,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves text generation from a Hugging Face model directory over gRPC.\n"
       "  ember_server --model_dir=DIR [--grpc_address=0.0.0.0:50051] "
-      "[--metrics_address=0.0.0.0:9090] ...");
+      "[--http_address=0.0.0.0:8000] [--metrics_address=0.0.0.0:9090] ...");
   absl::ParseCommandLine(argc, argv);
   // Block the shutdown signals in every thread (threads inherit the mask), then wait for them here.
   sigset_t signals;
@@ -166,7 +172,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   EMBER_LOG(INFO) << "ready: gRPC port " << (*server)->grpc_port() << ", metrics port "
-                  << (*server)->metrics_port();
+                  << (*server)->metrics_port() << ", HTTP port " << (*server)->http_port();
   int received = 0;
   sigwait(&signals, &received);
   EMBER_LOG(INFO) << "received " << (received == SIGTERM ? "SIGTERM" : "SIGINT")

@@ -67,7 +67,8 @@ Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       rpcs_(prometheus::BuildCounter()
                 .Name("ember_rpcs_total")
-                .Help("Finished RPCs by method and gRPC status code.")
+                .Help("Finished calls by protocol (grpc, http), method (gRPC method or HTTP "
+                      "path) and status code (gRPC's names; HTTP outcomes by the same codes).")
                 .Register(*registry_)),
       finished_(prometheus::BuildCounter()
                     .Name("ember_requests_total")
@@ -264,7 +265,16 @@ void Metrics::OnRequestRejected() {
 }
 
 void Metrics::OnRpcFinished(const std::string& method, grpc::StatusCode code) {
-  rpcs_.Add({{"method", method}, {"code", CodeName(code)}}).Increment();
+  rpcs_.Add({{"method", method}, {"code", CodeName(code)}, {"protocol", "grpc"}}).Increment();
+}
+
+void Metrics::OnHttpRequestFinished(const std::string& path, absl::StatusCode code) {
+  // absl and gRPC share the canonical code numbering.
+  rpcs_
+      .Add({{"method", path},
+            {"code", CodeName(static_cast<grpc::StatusCode>(code))},
+            {"protocol", "http"}})
+      .Increment();
 }
 
 void Metrics::OnSlowReaderCancelled() { slow_readers_.Increment(); }

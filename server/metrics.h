@@ -40,8 +40,11 @@ class Metrics : public EngineObserver {
   void OnRequestFinished(FinishReason reason, const RequestTimings& timings) override;
   void OnRequestRejected() override;
 
-  // One finished RPC, by method and gRPC status code.
+  // One finished gRPC call, by method and status code (protocol="grpc").
   void OnRpcFinished(const std::string& method, grpc::StatusCode code);
+  // One finished HTTP API call, by path and the canonical code of its outcome (protocol="http"),
+  // so both protocols share one vocabulary of outcomes.
+  void OnHttpRequestFinished(const std::string& path, absl::StatusCode code);
   // A stream cancelled because its client stopped reading.
   void OnSlowReaderCancelled();
   // Stream output held for clients that have not accepted it yet grew (or shrank) by `delta`.

@@ -20,6 +20,13 @@ struct ServerOptions {
   // Prometheus /metrics listen address; empty disables the metrics endpoint. Port 0 picks a free
   // port (see EmberServer::metrics_port()).
   std::string metrics_address = "0.0.0.0:9090";
+  // OpenAI-compatible HTTP API listen address (server/http/http_server.h), e.g. "0.0.0.0:8000";
+  // port 0 picks a free port (EmberServer::http_port()). Empty: no HTTP API (ember_server's
+  // --http_address flag defaults to 0.0.0.0:8000). Uses the gRPC port's TLS files and auth token.
+  std::string http_address;
+  // Threads serving HTTP connections: each open connection holds one while it is being served
+  // (a streaming request for its whole length); connections beyond this wait to be served.
+  int http_threads = 128;
   // The model name clients use; empty: the model directory's base name.
   std::string model_name;
   // On shutdown, how long in-flight requests may run before they are cancelled.

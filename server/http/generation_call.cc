@@ -57,8 +57,7 @@ struct GenerationCall::Shared {
   }
 };
 
-GenerationCall::GenerationCall(Engine* engine, int fd, int64_t max_buffered_bytes,
-                               Metrics* metrics)
+GenerationCall::GenerationCall(Engine* engine, int fd, int64_t max_buffered_bytes, Metrics* metrics)
     : engine_(engine), fd_(fd), shared_(std::make_shared<Shared>()) {
   shared_->engine = engine;
   shared_->max_buffered_bytes = max_buffered_bytes;

@@ -33,8 +33,7 @@ absl::Status Outcome(FinishReason reason, const absl::Status& error) {
       // The drain's CancelAll carries its reason (UNAVAILABLE: retry elsewhere).
       return error.ok() ? absl::CancelledError("request cancelled") : error;
     case FinishReason::kDeadline:
-      return absl::DeadlineExceededError(
-          "timeout: the request did not finish within its timeout");
+      return absl::DeadlineExceededError("timeout: the request did not finish within its timeout");
     case FinishReason::kRejected:
       return error.ok() ? absl::ResourceExhaustedError(
                               "the server's queue is full; retry later or on another replica")
@@ -131,8 +130,8 @@ void LogHttpRequest(const char* method, const ActiveRequest& r, int http_status)
   const RequestTimings& t = r.timings;
   EMBER_LOG(INFO) << "HTTP " << method << " engine_id=" << r.call.id()
                   << (r.request_id.empty() ? "" : " request_id=") << r.request_id
-                  << " http_status=" << http_status
-                  << " finish=" << FinishReasonName(r.reason) << " prompt_tokens=" << t.prompt_tokens
+                  << " http_status=" << http_status << " finish=" << FinishReasonName(r.reason)
+                  << " prompt_tokens=" << t.prompt_tokens
                   << " generated_tokens=" << t.generated_tokens
                   << " queue_s=" << absl::ToDoubleSeconds(t.queue_wait)
                   << " ttft_s=" << absl::ToDoubleSeconds(t.time_to_first_token)
@@ -163,19 +162,19 @@ void HttpServer::HandleGeneration(const httplib::Request& request, httplib::Resp
     absl::StatusOr<std::string> prompt =
         tmpl->Render(chat->messages, chat->add_generation_prompt, chat->template_kwargs);
     if (!prompt.ok()) {
-      return ReplyError(method,
-                        absl::InvalidArgumentError(absl::StrCat(
-                            "messages: the model's chat template refused them: ",
-                            prompt.status().message())),
-                        response);
+      return ReplyError(
+          method,
+          absl::InvalidArgumentError(absl::StrCat(
+              "messages: the model's chat template refused them: ", prompt.status().message())),
+          response);
     }
     // The template writes the special tokens (BOS included) itself, as transformers assumes.
     absl::StatusOr<std::vector<int32_t>> ids =
         engine->tokenizer().Encode(*prompt, /*add_special_tokens=*/false);
     if (!ids.ok()) {
-      return ReplyError(method, absl::InvalidArgumentError(absl::StrCat(
-                                    "messages: ", ids.status().message())),
-                        response);
+      return ReplyError(
+          method, absl::InvalidArgumentError(absl::StrCat("messages: ", ids.status().message())),
+          response);
     }
     parsed = std::move(chat->common);
     parsed.generation.prompt_tokens = std::move(*ids);
@@ -214,9 +213,9 @@ void HttpServer::HandleGeneration(const httplib::Request& request, httplib::Resp
       absl::StatusOr<std::vector<int32_t>> ids =
           engine->tokenizer().Encode(g.prompt, /*add_special_tokens=*/true);
       if (!ids.ok()) {
-        return ReplyError(method, absl::InvalidArgumentError(
-                                      absl::StrCat("prompt: ", ids.status().message())),
-                          response);
+        return ReplyError(
+            method, absl::InvalidArgumentError(absl::StrCat("prompt: ", ids.status().message())),
+            response);
       }
       g.prompt_tokens = std::move(*ids);
       g.prompt.clear();
@@ -286,12 +285,12 @@ void HttpServer::HandleGeneration(const httplib::Request& request, httplib::Resp
       nlohmann::json logprobs = active->want_logprobs ? active->logprobs.Take() : nlohmann::json();
       const std::string text = active->echo + active->text;
       response.status = 200;
-      response.set_content(api == Api::kChat ? ChatBody(active->who, text, std::move(logprobs),
-                                                        active->reason, active->timings)
-                                             : CompletionBody(active->who, text,
-                                                              std::move(logprobs), active->reason,
-                                                              active->timings),
-                           "application/json");
+      response.set_content(
+          api == Api::kChat
+              ? ChatBody(active->who, text, std::move(logprobs), active->reason, active->timings)
+              : CompletionBody(active->who, text, std::move(logprobs), active->reason,
+                               active->timings),
+          "application/json");
     }
     finish(response.status);
     return;

@@ -7,9 +7,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "core/util/logging.h"
 #include "core/util/status_macros.h"
 #include "server/auth.h"
@@ -91,9 +91,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
   server->Route();
   port = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
   if (port <= 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen for HTTP on ", options.http_address,
-                     " (address in use or invalid?)"));
+    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.http_address,
+                                               " (address in use or invalid?)"));
   }
   server->port_ = port;
   server->listener_ = std::thread([s = server.get()] { s->server_->listen_after_bind(); });
@@ -107,14 +106,15 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Route() {
   httplib::Server& http = *server_;
-  http.set_pre_routing_handler([this](const httplib::Request& request,
-                                      httplib::Response& response) {
-    return Authorized(request, response) ? httplib::Server::HandlerResponse::Unhandled
-                                         : httplib::Server::HandlerResponse::Handled;
-  });
-  http.Post("/v1/completions", [this](const httplib::Request& request, httplib::Response& response) {
-    HandleGeneration(request, response, Api::kCompletions);
-  });
+  http.set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        return Authorized(request, response) ? httplib::Server::HandlerResponse::Unhandled
+                                             : httplib::Server::HandlerResponse::Handled;
+      });
+  http.Post("/v1/completions",
+            [this](const httplib::Request& request, httplib::Response& response) {
+              HandleGeneration(request, response, Api::kCompletions);
+            });
   http.Post("/v1/chat/completions",
             [this](const httplib::Request& request, httplib::Response& response) {
               HandleGeneration(request, response, Api::kChat);
@@ -133,29 +133,30 @@ void HttpServer::Route() {
   });
   // What cpp-httplib answers itself (no route, a body over the limit, a malformed request) gets
   // an OpenAI error body too; handlers' own errors already have one.
-  http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& request,
-                                                                 httplib::Response& response) {
-    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    absl::Status status;
-    switch (response.status) {
-      case 404:
-        status = absl::NotFoundError(
-            absl::StrCat("no such endpoint: ", request.method, " ", request.path,
-                         " (ember serves POST /v1/completions, POST /v1/chat/completions, "
-                         "GET /v1/models, POST /tokenize, POST /detokenize, GET /health)"));
-        break;
-      case 413:
-        status = absl::InvalidArgumentError("request body: larger than the server's limit "
-                                            "(--max_receive_message_bytes)");
-        break;
-      default:
-        status = absl::InvalidArgumentError(
-            absl::StrCat("malformed HTTP request (status ", response.status, ")"));
-        break;
-    }
-    response.set_content(ErrorBody(status), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request& request, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        absl::Status status;
+        switch (response.status) {
+          case 404:
+            status = absl::NotFoundError(
+                absl::StrCat("no such endpoint: ", request.method, " ", request.path,
+                             " (ember serves POST /v1/completions, POST /v1/chat/completions, "
+                             "GET /v1/models, POST /tokenize, POST /detokenize, GET /health)"));
+            break;
+          case 413:
+            status = absl::InvalidArgumentError(
+                "request body: larger than the server's limit "
+                "(--max_receive_message_bytes)");
+            break;
+          default:
+            status = absl::InvalidArgumentError(
+                absl::StrCat("malformed HTTP request (status ", response.status, ")"));
+            break;
+        }
+        response.set_content(ErrorBody(status), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
         std::string what = "unknown";
@@ -184,8 +185,7 @@ bool HttpServer::Authorized(const httplib::Request& request, httplib::Response& 
   } else {
     absl::string_view value = request.get_header_value("Authorization");
     if (!absl::ConsumePrefix(&value, "Bearer ")) {
-      refused = absl::UnauthenticatedError(
-          "the Authorization header must be \"Bearer <token>\"");
+      refused = absl::UnauthenticatedError("the Authorization header must be \"Bearer <token>\"");
     } else if (!TokensEqual(value, options_.auth_token)) {
       refused = absl::UnauthenticatedError("invalid bearer token");
     }
@@ -255,8 +255,8 @@ void HttpServer::CountCall(const char* method, absl::StatusCode code) {
   if (metrics_ == nullptr) return;
   // Paths are the clients' to choose: only the API's own become label values.
   static constexpr absl::string_view kRoutes[] = {"/v1/completions", "/v1/chat/completions",
-                                                  "/v1/models", "/tokenize", "/detokenize",
-                                                  "/health"};
+                                                  "/v1/models",      "/tokenize",
+                                                  "/detokenize",     "/health"};
   const absl::string_view path(method);
   const bool known = std::find(std::begin(kRoutes), std::end(kRoutes), path) != std::end(kRoutes);
   metrics_->OnHttpRequestFinished(known ? std::string(path) : "other", code);

@@ -73,12 +73,13 @@ absl::StatusOr<std::optional<int64_t>> GetInteger(const nlohmann::json& object,
     if (!std::isfinite(d) || d != std::floor(d)) {
       return FieldError(field, absl::StrCat("expected an integer, got ", value->dump()));
     }
-    n = d >= 9.2e18 ? std::numeric_limits<int64_t>::max()
+    n = d >= 9.2e18    ? std::numeric_limits<int64_t>::max()
         : d <= -9.2e18 ? std::numeric_limits<int64_t>::min()
                        : static_cast<int64_t>(d);
   }
   if (n < min || n > max) {
-    return FieldError(field, absl::StrCat("must be in [", min, ", ", max, "], got ", value->dump()));
+    return FieldError(field,
+                      absl::StrCat("must be in [", min, ", ", max, "], got ", value->dump()));
   }
   return n;
 }
@@ -105,8 +106,8 @@ absl::StatusOr<std::optional<std::string>> GetString(const nlohmann::json& objec
 absl::StatusOr<std::vector<int32_t>> ToTokenIds(const nlohmann::json& value,
                                                 absl::string_view field) {
   if (!value.is_array()) {
-    return FieldError(field, absl::StrCat("expected an array of token ids, got ",
-                                          JsonTypeName(value)));
+    return FieldError(field,
+                      absl::StrCat("expected an array of token ids, got ", JsonTypeName(value)));
   }
   std::vector<int32_t> ids;
   ids.reserve(value.size());

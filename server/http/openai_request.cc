@@ -22,8 +22,8 @@ absl::Status ParseStop(const nlohmann::json& body, std::vector<std::string>* sto
     return absl::OkStatus();
   }
   if (!it->is_array()) {
-    return FieldError("stop", absl::StrCat("expected a string or an array of strings, got ",
-                                           JsonTypeName(*it)));
+    return FieldError(
+        "stop", absl::StrCat("expected a string or an array of strings, got ", JsonTypeName(*it)));
   }
   for (size_t i = 0; i < it->size(); ++i) {
     const nlohmann::json& s = (*it)[i];
@@ -83,8 +83,8 @@ absl::Status ParseCommon(const nlohmann::json& body, OpenAiRequest* out) {
     return FieldError("n", absl::StrCat("ember returns one choice per request, got n = ", *n,
                                         "; send ", *n, " requests (with different seeds) instead"));
   }
-  RETURN_IF_ERROR(RefuseUnless(body, "logit_bias", nlohmann::json::object(),
-                               "logit_bias is not supported"));
+  RETURN_IF_ERROR(
+      RefuseUnless(body, "logit_bias", nlohmann::json::object(), "logit_bias is not supported"));
   RETURN_IF_ERROR(RefuseUnless(body, "min_tokens", 0, "min_tokens is not supported"));
   RETURN_IF_ERROR(RefuseUnless(body, "best_of", 1, "only best_of = 1 is supported"));
 
@@ -99,9 +99,9 @@ absl::Status ParseCommon(const nlohmann::json& body, OpenAiRequest* out) {
     if (!out->stream) return FieldError("stream_options", "only allowed with stream = true");
     auto include = GetBool(*options, "include_usage");
     if (!include.ok()) {
-      return FieldError("stream_options.include_usage",
-                        absl::StrCat("expected a boolean, got ",
-                                     JsonTypeName((*options)["include_usage"])));
+      return FieldError(
+          "stream_options.include_usage",
+          absl::StrCat("expected a boolean, got ", JsonTypeName((*options)["include_usage"])));
     }
     out->include_usage = include->value_or(false);
   }
@@ -115,7 +115,8 @@ absl::Status ParseCommon(const nlohmann::json& body, OpenAiRequest* out) {
   return absl::OkStatus();
 }
 
-// `max_tokens` (and chat's newer `max_completion_tokens`): at least 1. Absent: the server's default.
+// `max_tokens` (and chat's newer `max_completion_tokens`): at least 1. Absent: the server's
+// default.
 absl::Status ParseMaxTokens(const nlohmann::json& body, absl::string_view field,
                             GenerationRequest* g) {
   ASSIGN_OR_RETURN(std::optional<int64_t> max_tokens, GetInteger(body, field, 1, kInt32Max));
@@ -128,8 +129,8 @@ absl::Status ParsePrompt(const nlohmann::json& body, GenerationRequest* g) {
   auto it = body.find("prompt");
   if (it == body.end() || it->is_null()) return FieldError("prompt", "required");
   const nlohmann::json* prompt = &*it;
-  if (prompt->is_array() && !prompt->empty() && (prompt->front().is_string() ||
-                                                 prompt->front().is_array())) {
+  if (prompt->is_array() && !prompt->empty() &&
+      (prompt->front().is_string() || prompt->front().is_array())) {
     if (prompt->size() != 1) {
       return FieldError("prompt", absl::StrCat("a batch of ", prompt->size(),
                                                " prompts; ember takes one prompt per request"));
@@ -219,8 +220,9 @@ absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view body) {
     // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
     std::string what = e.what();
     const size_t start = what.find("] ");
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request body: not valid JSON: ", start == std::string::npos ? what : what.substr(start + 2)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request body: not valid JSON: ",
+                     start == std::string::npos ? what : what.substr(start + 2)));
   }
   if (!json.is_object()) {
     return absl::InvalidArgumentError(
@@ -270,8 +272,8 @@ absl::StatusOr<ChatRequest> ParseChatRequest(absl::string_view text) {
     g.sampling.logprobs = true;
     g.sampling.top_logprobs = static_cast<int32_t>(top.value_or(0));
   }
-  RETURN_IF_ERROR(RefuseUnless(body, "tools", nlohmann::json::array(),
-                               "tool calling is not supported"));
+  RETURN_IF_ERROR(
+      RefuseUnless(body, "tools", nlohmann::json::array(), "tool calling is not supported"));
   RETURN_IF_ERROR(RefuseUnless(body, "response_format", nlohmann::json{{"type", "text"}},
                                "only {\"type\": \"text\"} is supported"));
   ASSIGN_OR_RETURN(std::optional<bool> add_generation_prompt,

@@ -44,8 +44,8 @@ struct ChatRequest {
   // The conversation as the chat template receives it: every message an object with a string
   // `role` and a string `content` (text parts joined, null kept as null), other keys as sent.
   nlohmann::json messages;
-  bool add_generation_prompt = true;        // vLLM's extension; true as OpenAI behaves
-  nlohmann::json template_kwargs;           // vLLM's chat_template_kwargs: extra template variables
+  bool add_generation_prompt = true;  // vLLM's extension; true as OpenAI behaves
+  nlohmann::json template_kwargs;     // vLLM's chat_template_kwargs: extra template variables
 };
 
 // Parses a request body (bytes as received). INVALID_ARGUMENT "request body: ..." when it is not a

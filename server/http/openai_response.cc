@@ -92,10 +92,11 @@ void LogprobsBuilder::AddEntry(int32_t token, const float* logprob,
       alternatives.push_back(
           {{"token", alt_text}, {"logprob", alt.logprob}, {"bytes", Bytes(alt_text)}});
     }
-    content_.push_back({{"token", text},
-                        {"logprob", logprob == nullptr ? nlohmann::json() : nlohmann::json(*logprob)},
-                        {"bytes", Bytes(text)},
-                        {"top_logprobs", std::move(alternatives)}});
+    content_.push_back(
+        {{"token", text},
+         {"logprob", logprob == nullptr ? nlohmann::json() : nlohmann::json(*logprob)},
+         {"bytes", Bytes(text)},
+         {"top_logprobs", std::move(alternatives)}});
     return;
   }
   tokens_.push_back(text);
@@ -161,11 +162,10 @@ std::string CompletionBody(const ResponseIdentity& who, const std::string& text,
 std::string ChatBody(const ResponseIdentity& who, const std::string& text, nlohmann::json logprobs,
                      FinishReason reason, const RequestTimings& timings) {
   nlohmann::json body = Envelope(who, "chat.completion");
-  body["choices"] = nlohmann::json::array(
-      {{{"index", 0},
-        {"message", {{"role", "assistant"}, {"content", text}}},
-        {"logprobs", std::move(logprobs)},
-        {"finish_reason", FinishJson(reason)}}});
+  body["choices"] = nlohmann::json::array({{{"index", 0},
+                                            {"message", {{"role", "assistant"}, {"content", text}}},
+                                            {"logprobs", std::move(logprobs)},
+                                            {"finish_reason", FinishJson(reason)}}});
   body["usage"] = UsageJson(timings);
   return Dump(body);
 }
@@ -194,8 +194,8 @@ std::string ChatChunk(const ResponseIdentity& who, bool with_role, absl::string_
 }
 
 std::string UsageChunk(const ResponseIdentity& who, const RequestTimings& timings) {
-  nlohmann::json body = Envelope(who, who.api == Api::kChat ? "chat.completion.chunk"
-                                                            : "text_completion");
+  nlohmann::json body =
+      Envelope(who, who.api == Api::kChat ? "chat.completion.chunk" : "text_completion");
   body["choices"] = nlohmann::json::array();
   body["usage"] = UsageJson(timings);
   return absl::StrCat("data: ", Dump(body), "\n\n");

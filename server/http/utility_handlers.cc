@@ -51,11 +51,11 @@ void HttpServer::HandleTokenize(const httplib::Request& request, httplib::Respon
     absl::StatusOr<std::string> rendered =
         tmpl->Render(chat->messages, chat->add_generation_prompt, chat->template_kwargs);
     if (!rendered.ok()) {
-      return ReplyError(kMethod,
-                        absl::InvalidArgumentError(absl::StrCat(
-                            "messages: the model's chat template refused them: ",
-                            rendered.status().message())),
-                        response);
+      return ReplyError(
+          kMethod,
+          absl::InvalidArgumentError(absl::StrCat(
+              "messages: the model's chat template refused them: ", rendered.status().message())),
+          response);
     }
     prompt = std::move(*rendered);
     add_special_tokens = false;
@@ -103,11 +103,11 @@ void HttpServer::HandleDetokenize(const httplib::Request& request, httplib::Resp
   const int64_t vocab = engine.model_info().vocab_size;
   for (size_t i = 0; i < ids->size(); ++i) {
     if ((*ids)[i] >= vocab) {
-      return ReplyError(kMethod,
-                        absl::InvalidArgumentError(absl::StrCat(
-                            "tokens[", i, "]: no such token id: ", (*ids)[i],
-                            " (the vocabulary has ", vocab, ")")),
-                        response);
+      return ReplyError(
+          kMethod,
+          absl::InvalidArgumentError(absl::StrCat("tokens[", i, "]: no such token id: ", (*ids)[i],
+                                                  " (the vocabulary has ", vocab, ")")),
+          response);
     }
   }
   absl::StatusOr<std::optional<bool>> skip = GetBool(*body, "skip_special_tokens");

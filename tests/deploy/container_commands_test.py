@@ -123,6 +123,7 @@ class ContainerCommandsTest(unittest.TestCase):
         def make(grpc_port, metrics_port):
             return (["--model_name=from-docker-args", "--dtype=f32", "--threads=1"],
                     {"EMBER_GRPC_ADDRESS": f"127.0.0.1:{grpc_port}",
+                     "EMBER_HTTP_ADDRESS": "127.0.0.1:0",
                      "EMBER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"})
 
         process, grpc_port, metrics_port = self.start(make)
@@ -151,6 +152,7 @@ class ContainerCommandsTest(unittest.TestCase):
             # Published ports map to the image's default addresses; here they move to free ports.
             overrides = dict(service.get("environment", {}))
             overrides.update({"EMBER_GRPC_ADDRESS": f"127.0.0.1:{grpc_port}",
+                              "EMBER_HTTP_ADDRESS": "127.0.0.1:0",
                               "EMBER_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}"})
             return list(service["command"]) + ["--dtype=f32"], overrides
 
@@ -188,7 +190,7 @@ class ContainerCommandsTest(unittest.TestCase):
 
         def make(grpc_port, metrics_port):
             # Last flag wins: only the listen addresses move, the rest is the ConfigMap's.
-            return args + [f"--grpc_address=127.0.0.1:{grpc_port}",
+            return args + [f"--grpc_address=127.0.0.1:{grpc_port}", "--http_address=127.0.0.1:0",
                            f"--metrics_address=127.0.0.1:{metrics_port}"], env
 
         process, grpc_port, _ = self.start(make)

@@ -183,7 +183,7 @@ class EmberServer(Process):
     def __init__(self, extra_args=(), metrics=True, model=None, dtype="f32"):
         args = [server_binary(), f"--model_dir={model or model_dir()}", f"--dtype={dtype}",
                 "--threads=1",
-                "--grpc_address=127.0.0.1:0",
+                "--grpc_address=127.0.0.1:0", "--http_address=",
                 "--metrics_address=" + ("127.0.0.1:0" if metrics else "")]
         super().__init__(args + list(extra_args), name="ember_server")
         m = self.wait_for_log(_READY.pattern)

@@ -241,7 +241,8 @@ class DockerfileTest(unittest.TestCase):
 
         ports = {int(p.split("/")[0]) for i in runtime.all("EXPOSE") for p in i.args.split()}
         address_ports = {int(env[k].rsplit(":", 1)[1])
-                         for k in ("EMBER_GRPC_ADDRESS", "EMBER_METRICS_ADDRESS")}
+                         for k in ("EMBER_GRPC_ADDRESS", "EMBER_HTTP_ADDRESS",
+                                   "EMBER_METRICS_ADDRESS")}
         self.assertEqual(ports, address_ports)
 
         for key in ("EMBER_MODEL_DIR", "EMBER_SENTENCEPIECE_SHIM"):
@@ -252,7 +253,8 @@ class DockerfileTest(unittest.TestCase):
         entrypoint = df.exec_form(runtime.all("ENTRYPOINT")[-1].args)
         script = " ".join(entrypoint)
         self.assertIn("exec ember_server", script)
-        for key in ("EMBER_MODEL_DIR", "EMBER_GRPC_ADDRESS", "EMBER_METRICS_ADDRESS"):
+        for key in ("EMBER_MODEL_DIR", "EMBER_GRPC_ADDRESS", "EMBER_HTTP_ADDRESS",
+                    "EMBER_METRICS_ADDRESS"):
             self.assertIn(f"${key}", script)
         self.assertIn('"$@"', script, "arguments after the image name reach the server")
 

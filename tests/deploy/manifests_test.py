@@ -162,6 +162,7 @@ class KubernetesTest(unittest.TestCase):
 
     def test_ports_agree_with_flags_probes_and_scrape_annotations(self):
         self.assertEqual(port_of(self.flags["grpc_address"]), self.ports["grpc"])
+        self.assertEqual(port_of(self.flags["http_address"]), self.ports["http"])
         self.assertEqual(port_of(self.flags["metrics_address"]), self.ports["metrics"])
         annotations = self.pod["metadata"]["annotations"]
         self.assertEqual(annotations["prometheus.io/scrape"], "true")

@@ -1,5 +1,6 @@
-# The deploy_grpc_js CTest fixture: installs the pinned @grpc/grpc-js and @grpc/proto-loader from
-# the committed package-lock.json into WORK_DIR (never into the source tree). Run as
+# The npm CTest fixtures of tests/deploy (deploy_grpc_js: @grpc/grpc-js and @grpc/proto-loader;
+# deploy_openai_sdk: the OpenAI SDK): installs the pinned packages from the committed
+# package-lock.json into WORK_DIR (never into the source tree). Run as
 #   cmake -DNODE=<node> -DNPM=<npm> -DSOURCE_DIR=<tests/deploy/node> -DWORK_DIR=<dir>
 #         -P npm_ci.cmake
 # Skipped when WORK_DIR/node_modules was installed from this exact lockfile, so a warm run takes
@@ -15,8 +16,8 @@ endforeach()
 foreach(tool NODE NPM)
   if(NOT EXISTS "${${tool}}" OR IS_DIRECTORY "${${tool}}")
     message(FATAL_ERROR
-      "deploy_grpc_js: '${${tool}}' is not an executable: Node.js and npm are required to call "
-      "ember through grpc-js (install them: apt-get install nodejs npm, or "
+      "npm_ci: '${${tool}}' is not an executable: Node.js and npm are required for the "
+      "npm-based client tests (install them: apt-get install nodejs npm, or "
       "scripts/install_deps.sh), then re-run cmake.")
   endif()
 endforeach()
@@ -29,16 +30,14 @@ set(installed_hash "")
 if(EXISTS "${install_stamp}")
   file(READ "${install_stamp}" installed_hash)
 endif()
-set(modules "${WORK_DIR}/node_modules/@grpc")
-if(installed_hash STREQUAL lock_hash AND EXISTS "${modules}/grpc-js/package.json"
-   AND EXISTS "${modules}/proto-loader/package.json")
-  message(STATUS "deploy_grpc_js: node_modules already matches package-lock.json")
+if(installed_hash STREQUAL lock_hash)
+  message(STATUS "npm_ci: ${WORK_DIR}/node_modules already matches package-lock.json")
   return()
 endif()
-message(STATUS "deploy_grpc_js: npm ci in ${WORK_DIR}")
+message(STATUS "npm_ci: npm ci in ${WORK_DIR}")
 execute_process(COMMAND "${NPM}" ci --no-audit --no-fund
                 WORKING_DIRECTORY "${WORK_DIR}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "deploy_grpc_js: 'npm ci' failed (${rc}) in ${WORK_DIR}")
+  message(FATAL_ERROR "npm_ci: 'npm ci' failed (${rc}) in ${WORK_DIR}")
 endif()
 file(WRITE "${install_stamp}" "${lock_hash}")

@@ -386,8 +386,13 @@ TEST(BadRequestDeadlineTest, DeadlinePassedOnArrivalIsRefusedBeforeAdmission) {
   EXPECT_EQ(s.error_code(), grpc::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_THAT(s.error_message(), HasSubstr("not queued"));
   // The server answered (not the client's timer), and the engine never saw the requests.
-  EXPECT_EQ(Counter(h, "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"Generate\"}"), 1);
-  EXPECT_EQ(Counter(h, "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"GenerateStream\"}"),
+  EXPECT_EQ(
+      Counter(h,
+              "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"Generate\",protocol=\"grpc\"}"),
+      1);
+  EXPECT_EQ(Counter(h,
+                    "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"GenerateStream\","
+                    "protocol=\"grpc\"}"),
             1);
   ExpectNothingAdmitted(h, before);
   ExpectStillServing(h);  // no deadline: the clock does not matter

@@ -80,8 +80,9 @@ int GrpcPortOf(const std::string& ready) {
 }
 
 TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
-  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
-                     "--grpc_address=127.0.0.1:0", "--metrics_address=", "--threads=1"});
+  Process p =
+      Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
+             "--grpc_address=127.0.0.1:0", "--http_address=", "--metrics_address=", "--threads=1"});
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
@@ -117,7 +118,7 @@ TEST(ServerBinaryTest, SigtermDrainsAnInFlightStreamAndExitsZero) {
 TEST(ServerBinaryTest, QuantizedWeightFormatIsServedAndNamed) {
   Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--weight_format=int4",
                      "--weight_group_size=32", "--grpc_address=127.0.0.1:0",
-                     "--metrics_address=", "--threads=1"});
+                     "--http_address=", "--metrics_address=", "--threads=1"});
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
@@ -147,9 +148,10 @@ TEST(ServerBinaryTest, QuantizedWeightFormatIsServedAndNamed) {
 // UNAVAILABLE, none hangs, and the exit code is 0.
 TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheGrace) {
   constexpr double kGraceSeconds = 1;
-  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
-                     "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0", "--threads=1",
-                     "--max_running=1", "--log_requests=false", "--drain_grace_seconds=1"});
+  Process p =
+      Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
+             "--grpc_address=127.0.0.1:0", "--http_address=", "--metrics_address=127.0.0.1:0",
+             "--threads=1", "--max_running=1", "--log_requests=false", "--drain_grace_seconds=1"});
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
@@ -157,7 +159,10 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
   ASSERT_NE(port, 0) << ready;
   int metrics_port = 0;
   const size_t mat = ready.find("metrics port ") + 13;
-  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ready.substr(mat)), &metrics_port))
+  const size_t comma = ready.find(',', mat);
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ready.substr(
+                                   mat, comma == std::string::npos ? comma : comma - mat)),
+                               &metrics_port))
       << ready;
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
@@ -255,9 +260,10 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
 // A drain held up by a client that never reads its stream (output stuck in flow control, a 60 s
 // grace): a second SIGTERM ends the process at once, with status 128 + SIGTERM.
 TEST(ServerBinaryTest, SecondSigtermExitsAtOnce) {
-  Process p = Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
-                     "--grpc_address=127.0.0.1:0", "--metrics_address=", "--threads=1",
-                     "--drain_grace_seconds=60", "--log_requests=false"});
+  Process p =
+      Spawn({ServerBinary(), "--model_dir=" + TinyLlamaDir(), "--dtype=f32",
+             "--grpc_address=127.0.0.1:0", "--http_address=", "--metrics_address=", "--threads=1",
+             "--drain_grace_seconds=60", "--log_requests=false"});
   std::string log;
   const std::string ready = ReadUntil(p.err, "ready: gRPC port ", &log);
   ASSERT_FALSE(ready.empty()) << log;
@@ -304,7 +310,7 @@ TEST(ServerBinaryTest, BadFlagsAndMissingModelGiveClearErrors) {
   }
   {
     Process p = Spawn({ServerBinary(), "--model_dir=/nonexistent/model",
-                       "--metrics_address=", "--grpc_address=127.0.0.1:0"});
+                       "--metrics_address=", "--grpc_address=127.0.0.1:0", "--http_address="});
     std::string log;
     ReadUntil(p.err, "ember_server: ", &log);
     EXPECT_EQ(WaitExit(p.pid), 1);

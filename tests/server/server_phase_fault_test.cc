@@ -46,9 +46,10 @@ constexpr int64_t kMaxStepsFaultToFree = 25;
 
 const std::string kCancelled = "ember_requests_total{finish_reason=\"cancelled\"}";
 const std::string kDeadline = "ember_requests_total{finish_reason=\"deadline\"}";
-const std::string kRpcCancelled = "ember_rpcs_total{code=\"CANCELLED\",method=\"GenerateStream\"}";
+const std::string kRpcCancelled =
+    "ember_rpcs_total{code=\"CANCELLED\",method=\"GenerateStream\",protocol=\"grpc\"}";
 const std::string kRpcDeadline =
-    "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"GenerateStream\"}";
+    "ember_rpcs_total{code=\"DEADLINE_EXCEEDED\",method=\"GenerateStream\",protocol=\"grpc\"}";
 const std::string kGenerated = "ember_generated_tokens_total";
 const std::string kAdmitted = "ember_queue_wait_seconds_count";  // observed for admitted requests
 

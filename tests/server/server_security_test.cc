@@ -170,8 +170,10 @@ TEST(ServerSecurityTest, BearerTokenGuardsEveryGenerationCallButNotHealth) {
   right.bearer_token = "s3cret-token";
   EXPECT_EQ(GreedyIds(*Client(port, right), &s), ReferenceGreedy(0));
   EXPECT_TRUE(s.ok()) << s;
-  EXPECT_EQ(h.WaitForMetric("ember_rpcs_total{code=\"UNAUTHENTICATED\",method=\"Generate\"}", 2),
-            2);
+  EXPECT_EQ(
+      h.WaitForMetric(
+          "ember_rpcs_total{code=\"UNAUTHENTICATED\",method=\"Generate\",protocol=\"grpc\"}", 2),
+      2);
 }
 
 TEST(ServerSecurityTest, BadTlsSettingsFailStartWithTheFlagNamed) {

@@ -189,7 +189,8 @@ TEST(ServerStreamFaultTest, StalledReaderIsCutOffAndResetAfterTheStallTimeout) {
   const double slow0 = Metric(h, kSlowReaders);
   const std::string cancelled = "ember_requests_total{finish_reason=\"cancelled\"}";
   const double cancelled0 = Metric(h, cancelled);
-  const std::string reset = "ember_rpcs_total{code=\"CANCELLED\",method=\"GenerateStream\"}";
+  const std::string reset =
+      "ember_rpcs_total{code=\"CANCELLED\",method=\"GenerateStream\",protocol=\"grpc\"}";
   const double reset0 = Metric(h, reset);
   auto stalled_stub = StalledStub(h);
   grpc::ClientContext stalled_context;
@@ -225,8 +226,8 @@ double StreamsEnded(ServerHarness& h) {
   double sum = 0;
   for (const char* code :
        {"OK", "CANCELLED", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "UNAVAILABLE", "INTERNAL"}) {
-    const double v = MetricValue(
-        text, std::string("ember_rpcs_total{code=\"") + code + "\",method=\"GenerateStream\"}");
+    const double v = MetricValue(text, std::string("ember_rpcs_total{code=\"") + code +
+                                           "\",method=\"GenerateStream\",protocol=\"grpc\"}");
     if (!std::isnan(v)) sum += v;
   }
   return sum;

@@ -207,7 +207,8 @@ grpc::Status Detokenize(ember::v1::Generation::Stub& stub, const std::vector<int
 }
 
 TEST_F(ServerTest, DetokenizeInvertsTokenize) {
-  const std::string ok_series = "ember_rpcs_total{code=\"OK\",method=\"Detokenize\"}";
+  const std::string ok_series =
+      "ember_rpcs_total{code=\"OK\",method=\"Detokenize\",protocol=\"grpc\"}";
   double before = MetricValue(harness_->Metrics(), ok_series);
   if (std::isnan(before)) before = 0;  // no such series yet
   for (const std::string original : {"Hello world", "Once upon a time, there was a little fox.",
@@ -258,9 +259,11 @@ TEST_F(ServerTest, DetokenizeRefusesIdsOutsideTheVocabularyAndUnknownModels) {
   EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
   EXPECT_EQ(s.error_message(),
             "model: \"no-such-model\" is not served here (serving \"tiny-llama\")");
-  EXPECT_GE(MetricValue(harness_->Metrics(),
-                        "ember_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"Detokenize\"}"),
-            2);
+  EXPECT_GE(
+      MetricValue(
+          harness_->Metrics(),
+          "ember_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"Detokenize\",protocol=\"grpc\"}"),
+      2);
 }
 
 TEST_F(ServerTest, CancellingMidStreamFreesBlocksAndIsCounted) {
@@ -312,7 +315,8 @@ TEST_F(ServerTest, MetricsEndpointHasTheDocumentedSeries) {
     EXPECT_THAT(text, HasSubstr(name));
   }
   EXPECT_GT(MetricValue(text, "ember_generated_tokens_total"), 0);
-  EXPECT_GT(MetricValue(text, "ember_rpcs_total{code=\"OK\",method=\"Generate\"}"), 0);
+  EXPECT_GT(
+      MetricValue(text, "ember_rpcs_total{code=\"OK\",method=\"Generate\",protocol=\"grpc\"}"), 0);
 }
 
 TEST_F(ServerTest, HealthIsServing) {

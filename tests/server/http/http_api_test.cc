@@ -85,8 +85,8 @@ std::string RawExchange(int port, const std::string& bytes) {
 }
 
 nlohmann::json GreedyCompletion(const std::string& prompt, int max_tokens) {
-  return {{"model", "tiny-llama"}, {"prompt", prompt}, {"max_tokens", max_tokens},
-          {"temperature", 0}};
+  return {
+      {"model", "tiny-llama"}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0}};
 }
 
 class HttpApiTest : public ::testing::Test {
@@ -140,14 +140,14 @@ TEST_F(HttpApiTest, GreedyCompletionMatchesGrpc) {
     EXPECT_TRUE(finish == "stop" || finish == "length") << finish;
     EXPECT_EQ(body["usage"]["prompt_tokens"], grpc_response.usage().prompt_tokens());
     EXPECT_EQ(body["usage"]["completion_tokens"], grpc_response.usage().generated_tokens());
-    EXPECT_EQ(body["usage"]["total_tokens"], grpc_response.usage().prompt_tokens() +
-                                                 grpc_response.usage().generated_tokens());
+    EXPECT_EQ(body["usage"]["total_tokens"],
+              grpc_response.usage().prompt_tokens() + grpc_response.usage().generated_tokens());
   }
 }
 
 TEST_F(HttpApiTest, TokenIdPromptEchoAndLogprobs) {
   nlohmann::json request = {{"prompt", {1, 5, 9, 13}}, {"max_tokens", 4}, {"temperature", 0},
-                            {"logprobs", 2}, {"echo", true}, {"ignore_eos", true}};
+                            {"logprobs", 2},           {"echo", true},    {"ignore_eos", true}};
   HttpReply reply = Client().PostJson("/v1/completions", request);
   ASSERT_EQ(reply.status, 200) << reply.body;
   const nlohmann::json& choice = reply.json["choices"][0];
@@ -165,10 +165,11 @@ TEST_F(HttpApiTest, TokenIdPromptEchoAndLogprobs) {
     EXPECT_GE(lp["top_logprobs"][i].size(), 1u);
   }
   // The echoed text is the prompt's decoded text, then the completion.
-  HttpReply detok = Client().PostJson(
-      "/detokenize", {{"tokens", {1, 5, 9, 13}}, {"skip_special_tokens", true}});
+  HttpReply detok =
+      Client().PostJson("/detokenize", {{"tokens", {1, 5, 9, 13}}, {"skip_special_tokens", true}});
   ASSERT_EQ(detok.status, 200) << detok.body;
-  EXPECT_THAT(choice["text"].get<std::string>(), StartsWith(detok.json["prompt"].get<std::string>()));
+  EXPECT_THAT(choice["text"].get<std::string>(),
+              StartsWith(detok.json["prompt"].get<std::string>()));
   EXPECT_EQ(reply.json["usage"]["completion_tokens"], 4);
 }
 
@@ -193,7 +194,8 @@ TEST_F(HttpApiTest, StreamedCompletionAddsUpToTheUnaryOne) {
     EXPECT_EQ(chunk["object"], "text_completion");
     EXPECT_EQ(chunk["id"], nlohmann::json::parse(stream.events[0])["id"]);
     text += chunk["choices"][0]["text"].get<std::string>();
-    if (!chunk["choices"][0]["finish_reason"].is_null()) finish = chunk["choices"][0]["finish_reason"];
+    if (!chunk["choices"][0]["finish_reason"].is_null())
+      finish = chunk["choices"][0]["finish_reason"];
   }
   EXPECT_EQ(text, unary.json["choices"][0]["text"]);
   EXPECT_EQ(finish, unary.json["choices"][0]["finish_reason"]);
@@ -204,7 +206,7 @@ TEST_F(HttpApiTest, StreamedCompletionAddsUpToTheUnaryOne) {
 
 TEST_F(HttpApiTest, StopStringsAndSeedsBehaveAsInTheEngine) {
   nlohmann::json request = {{"prompt", "Hello"}, {"max_tokens", 12}, {"temperature", 0.9},
-                            {"seed", 1234}, {"top_p", 0.95}, {"top_k", 40}};
+                            {"seed", 1234},      {"top_p", 0.95},    {"top_k", 40}};
   HttpReply a = Client().PostJson("/v1/completions", request);
   HttpReply b = Client().PostJson("/v1/completions", request);
   ASSERT_EQ(a.status, 200) << a.body;
@@ -281,8 +283,8 @@ TEST_F(HttpApiTest, TransportLevelRefusals) {
   // Larger than --max_receive_message_bytes (4 MiB by default).
   HttpReply huge = Client().Post("/v1/completions", std::string(5 << 20, ' '));
   EXPECT_EQ(huge.status, 413) << huge.body.substr(0, 200);
-  HttpReply chat = Client().PostJson(
-      "/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
+  HttpReply chat = Client().PostJson("/v1/chat/completions",
+                                     {{"messages", {{{"role", "user"}, {"content", "hi"}}}}});
   EXPECT_EQ(chat.status, 400) << chat.body;
   EXPECT_EQ(chat.json["error"]["param"], "messages");
   EXPECT_THAT(chat.json["error"]["message"].get<std::string>(), HasSubstr("no chat template"));
@@ -295,8 +297,7 @@ TEST_F(HttpApiTest, HeaderAbuseIsRefused) {
   const std::string body = GreedyCompletion("x", 2).dump();
   const std::string cases[] = {
       "GARBAGE\r\n\r\n",
-      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') +
-          "\r\n\r\n",
+      "POST /v1/completions HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(100000, 'a') + "\r\n\r\n",
       "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n" + body,
       "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n" + body,
       "POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
@@ -335,13 +336,11 @@ TEST_F(HttpApiTest, TokenizeAndDetokenize) {
 // the request's 2000 tokens would have been generated.
 TEST_F(HttpApiTest, DisconnectCancelsTheRequest) {
   harness_->server().engine().SetStepDelayForTesting(absl::Milliseconds(5));
-  nlohmann::json request = {{"prompt", "Hello"}, {"max_tokens", 2000}, {"ignore_eos", true},
-                            {"stream", true}};
+  nlohmann::json request = {
+      {"prompt", "Hello"}, {"max_tokens", 2000}, {"ignore_eos", true}, {"stream", true}};
   int events = 0;
-  HttpTestClient::Stream stream =
-      Client().PostStream("/v1/completions", request, [&](const std::string&) {
-        return ++events < 3;
-      });
+  HttpTestClient::Stream stream = Client().PostStream(
+      "/v1/completions", request, [&](const std::string&) { return ++events < 3; });
   EXPECT_EQ(events, 3);
   const absl::Time deadline = absl::Now() + absl::Seconds(5);
   while (harness_->server().engine().Snapshot().busy && absl::Now() < deadline) {
@@ -349,10 +348,10 @@ TEST_F(HttpApiTest, DisconnectCancelsTheRequest) {
   }
   EXPECT_FALSE(harness_->server().engine().Snapshot().busy);
   harness_->server().engine().SetStepDelayForTesting(absl::ZeroDuration());
-  EXPECT_GE(harness_->WaitForMetric(
-                "ember_rpcs_total{code=\"CANCELLED\",method=\"/v1/completions\",protocol=\"http\"}",
-                1),
-            1);
+  EXPECT_GE(
+      harness_->WaitForMetric(
+          "ember_rpcs_total{code=\"CANCELLED\",method=\"/v1/completions\",protocol=\"http\"}", 1),
+      1);
 }
 
 TEST_F(HttpApiTest, MetricsCountHttpCallsByProtocol) {
@@ -382,10 +381,11 @@ TEST(HttpChatTest, ChatUsesTheModelsTemplate) {
   // The rendered prompt as a completion and the chat give the same greedy text.
   HttpReply completion = client.PostJson(
       "/v1/completions", {{"prompt", tok.json["tokens"]}, {"max_tokens", 10}, {"temperature", 0}});
-  HttpReply chat = client.PostJson(
-      "/v1/chat/completions",
-      {{"messages", messages}, {"max_tokens", 10}, {"temperature", 0}, {"logprobs", true},
-       {"top_logprobs", 2}});
+  HttpReply chat = client.PostJson("/v1/chat/completions", {{"messages", messages},
+                                                            {"max_tokens", 10},
+                                                            {"temperature", 0},
+                                                            {"logprobs", true},
+                                                            {"top_logprobs", 2}});
   ASSERT_EQ(completion.status, 200) << completion.body;
   ASSERT_EQ(chat.status, 200) << chat.body;
   EXPECT_EQ(chat.json["object"], "chat.completion");
@@ -403,8 +403,8 @@ TEST(HttpChatTest, ChatUsesTheModelsTemplate) {
     EXPECT_TRUE(entry["bytes"].is_array());
   }
   // Streamed: a role chunk first, content deltas adding up to the same text, [DONE].
-  nlohmann::json stream_request = {{"messages", messages}, {"max_tokens", 10},
-                                   {"temperature", 0}, {"stream", true}};
+  nlohmann::json stream_request = {
+      {"messages", messages}, {"max_tokens", 10}, {"temperature", 0}, {"stream", true}};
   HttpTestClient::Stream stream = client.PostStream("/v1/chat/completions", stream_request);
   ASSERT_EQ(stream.status, 200) << stream.raw;
   ASSERT_GE(stream.events.size(), 2u);
@@ -421,8 +421,8 @@ TEST(HttpChatTest, ChatUsesTheModelsTemplate) {
   }
   EXPECT_EQ(text, choice["message"]["content"]);
   // Bad messages name the message.
-  HttpReply bad = client.PostJson("/v1/chat/completions",
-                                  {{"messages", {{{"role", "user"}, {"content", 5}}}}});
+  HttpReply bad =
+      client.PostJson("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", 5}}}}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.json["error"]["param"], "messages");
   EXPECT_THAT(bad.json["error"]["message"].get<std::string>(), HasSubstr("messages[0].content"));
@@ -440,9 +440,9 @@ TEST(HttpAuthTest, BearerTokenGuardsEverythingButHealth) {
   EXPECT_EQ(wrong.status, 401);
   EXPECT_THAT(wrong.json["error"]["message"].get<std::string>(), HasSubstr("invalid bearer token"));
   EXPECT_EQ(HttpTestClient(port).Get("/health").status, 200);
-  EXPECT_EQ(HttpTestClient(port, "s3cret").PostJson("/v1/completions", GreedyCompletion("x", 2))
-                .status,
-            200);
+  EXPECT_EQ(
+      HttpTestClient(port, "s3cret").PostJson("/v1/completions", GreedyCompletion("x", 2)).status,
+      200);
 }
 
 // Queue full: 429 with OpenAI's rate-limit error; a timeout: 504.
