@@ -88,8 +88,19 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOption
   http.set_keep_alive_max_count(100000);
   // Server-sent events are small writes that must leave at once.
   http.set_tcp_nodelay(true);
+  // cpp-httplib 0.11 listens with a backlog of 5: sixteen clients connecting at once overflow it
+  // and the dropped SYNs come back a second later (TCP's retransmission), which showed as a 1 s
+  // time to first token. The listening socket is caught here and listen() called again, with
+  // the system's maximum, once bound (Linux takes a new backlog on a listening socket).
+  int listen_fd = -1;
+  http.set_socket_options([&listen_fd](socket_t sock) {
+    const int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
   server->Route();
   port = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
+  if (port > 0 && listen_fd >= 0) listen(listen_fd, SOMAXCONN);
   if (port <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.http_address,
                                                " (address in use or invalid?)"));

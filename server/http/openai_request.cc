@@ -210,6 +210,31 @@ absl::StatusOr<nlohmann::json> ParseMessages(const nlohmann::json& body) {
   return messages;
 }
 
+// The messages (already checked by ParseMessages) as the template gets them, keys in the order the
+// client sent them: Python dicts keep insertion order, and a template printing a message or a
+// tool schema with tojson shows it.
+nlohmann::ordered_json OrderedMessages(const nlohmann::ordered_json& body) {
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+  for (const nlohmann::ordered_json& m : body.at("messages")) {
+    nlohmann::ordered_json message = m;
+    auto content = m.find("content");
+    if (content == m.end()) {
+      message["content"] = nullptr;
+    } else if (content->is_array()) {
+      std::string text;
+      bool first = true;
+      for (const nlohmann::ordered_json& part : *content) {
+        if (!first) text += "\n";
+        first = false;
+        text += part.at("text").get<std::string>();
+      }
+      message["content"] = text;
+    }
+    messages.push_back(std::move(message));
+  }
+  return messages;
+}
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view body) {
@@ -261,7 +286,9 @@ absl::StatusOr<ChatRequest> ParseChatRequest(absl::string_view text) {
   GenerationRequest& g = out.common.generation;
   RETURN_IF_ERROR(ParseMaxTokens(body, "max_tokens", &g));
   RETURN_IF_ERROR(ParseMaxTokens(body, "max_completion_tokens", &g));
-  ASSIGN_OR_RETURN(out.messages, ParseMessages(body));
+  RETURN_IF_ERROR(ParseMessages(body).status());
+  const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(text.begin(), text.end());
+  out.messages = OrderedMessages(ordered);
   ASSIGN_OR_RETURN(std::optional<bool> logprobs, GetBool(body, "logprobs"));
   ASSIGN_OR_RETURN(std::optional<int64_t> top, GetInteger(body, "top_logprobs", 0, kInt32Max));
   if (top && *top > 0 && !logprobs.value_or(false)) {
@@ -279,14 +306,14 @@ absl::StatusOr<ChatRequest> ParseChatRequest(absl::string_view text) {
   ASSIGN_OR_RETURN(std::optional<bool> add_generation_prompt,
                    GetBool(body, "add_generation_prompt"));
   out.add_generation_prompt = add_generation_prompt.value_or(true);
-  out.template_kwargs = nlohmann::json::object();
+  out.template_kwargs = nlohmann::ordered_json::object();
   auto kwargs = body.find("chat_template_kwargs");
   if (kwargs != body.end() && !kwargs->is_null()) {
     if (!kwargs->is_object()) {
       return FieldError("chat_template_kwargs",
                         absl::StrCat("expected an object, got ", JsonTypeName(*kwargs)));
     }
-    out.template_kwargs = *kwargs;
+    out.template_kwargs = ordered.at("chat_template_kwargs");
   }
   return out;
 }

@@ -42,10 +42,11 @@ struct OpenAiRequest {
 struct ChatRequest {
   OpenAiRequest common;
   // The conversation as the chat template receives it: every message an object with a string
-  // `role` and a string `content` (text parts joined, null kept as null), other keys as sent.
-  nlohmann::json messages;
-  bool add_generation_prompt = true;  // vLLM's extension; true as OpenAI behaves
-  nlohmann::json template_kwargs;     // vLLM's chat_template_kwargs: extra template variables
+  // `role` and a string `content` (text parts joined, null kept as null), other keys as sent, in
+  // the order sent (Python keeps it; `tojson` in a template shows it).
+  nlohmann::ordered_json messages;
+  bool add_generation_prompt = true;       // vLLM's extension; true as OpenAI behaves
+  nlohmann::ordered_json template_kwargs;  // vLLM's chat_template_kwargs: extra template variables
 };
 
 // Parses a request body (bytes as received). INVALID_ARGUMENT "request body: ..." when it is not a

@@ -45,6 +45,7 @@ HttpTestClient::Stream HttpTestClient::PostStream(
     const std::function<bool(const std::string& data)>& on_event) {
   httplib::Client client("127.0.0.1", port_);
   client.set_read_timeout(60, 0);
+  client.set_tcp_nodelay(true);
   httplib::Request request;
   request.method = "POST";
   request.path = path;
