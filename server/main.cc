@@ -25,6 +25,8 @@ ABSL_FLAG(std::string, http_address, "0.0.0.0:8000",
           "OpenAI-compatible HTTP API listen address (port 0: any free); empty disables it");
 ABSL_FLAG(int, http_threads, 128,
           "Threads serving HTTP connections (each streaming request holds one while it runs)");
+ABSL_FLAG(int, http_send_buffer_bytes, 0,
+          "SO_SNDBUF of HTTP API connections; 0 = the kernel's auto-tuned size");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9090",
           "Prometheus /metrics listen address; empty disables it");
 ABSL_FLAG(int, threads, 0,
@@ -87,6 +89,7 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
   o.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   o.http_address = absl::GetFlag(FLAGS_http_address);
   o.http_threads = absl::GetFlag(FLAGS_http_threads);
+  o.http_send_buffer_bytes = absl::GetFlag(FLAGS_http_send_buffer_bytes);
   o.engine.threads = absl::GetFlag(FLAGS_threads);
   const std::string dtype = absl::AsciiStrToLower(absl::GetFlag(FLAGS_dtype));
   if (dtype == "f32") {

@@ -27,6 +27,10 @@ struct ServerOptions {
   // Threads serving HTTP connections: each open connection holds one while it is being served
   // (a streaming request for its whole length); connections beyond this wait to be served.
   int http_threads = 128;
+  // SO_SNDBUF of each HTTP API connection, in bytes; 0: the kernel's (auto-tuned: on loopback it
+  // grows to megabytes). Bounds the stream output the kernel holds for a client that does not read,
+  // beside max_stream_buffer_bytes, which bounds what ember holds.
+  int http_send_buffer_bytes = 0;
   // The model name clients use; empty: the model directory's base name.
   std::string model_name;
   // On shutdown, how long in-flight requests may run before they are cancelled.

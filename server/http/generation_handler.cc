@@ -1,5 +1,7 @@
 // POST /v1/completions and POST /v1/chat/completions: parse, submit, then answer whole or as
 // server-sent events.
+#include <sys/socket.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -191,9 +193,13 @@ void HttpServer::HandleGeneration(const httplib::Request& request, httplib::Resp
                       response);
   }
 
-  auto active = std::make_shared<ActiveRequest>(engine, ConnectionFd(request),
-                                                options_.max_stream_buffer_bytes, metrics_, api,
-                                                (*serving)->model_name);
+  const int fd = ConnectionFd(request);
+  if (fd >= 0 && options_.http_send_buffer_bytes > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &options_.http_send_buffer_bytes,
+               sizeof(options_.http_send_buffer_bytes));
+  }
+  auto active = std::make_shared<ActiveRequest>(engine, fd, options_.max_stream_buffer_bytes,
+                                                metrics_, api, (*serving)->model_name);
   GenerationRequest& g = parsed.generation;
   if (request.has_header("X-Request-Id")) g.request_id = request.get_header_value("X-Request-Id");
   active->request_id = g.request_id;
@@ -320,9 +326,16 @@ void HttpServer::HandleGeneration(const httplib::Request& request, httplib::Resp
         if (active->call.finished()) sink.done();
         return true;
       },
-      [finish, active](bool success) {
+      [this, finish, active](bool success) {
         if (!success && active->outcome == absl::StatusCode::kOk) {
           active->outcome = absl::StatusCode::kCancelled;
+        }
+        // A write that failed while the client is still connected timed out
+        // (--stream_stall_timeout_seconds): a slow reader, as the gRPC stream counts it. The
+        // request itself is cancelled when the call is destroyed.
+        if (!success && !active->call.finished() && !active->call.client_gone() &&
+            !active->call.slow_reader() && !PeerClosed(active->call.fd()) && metrics_ != nullptr) {
+          metrics_->OnSlowReaderCancelled();
         }
         finish(success ? 200 : 499);
       });

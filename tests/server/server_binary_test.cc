@@ -229,7 +229,7 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
   EXPECT_EQ(stub->Generate(&late, GreedyRequest(0, 2), &response).error_code(), grpc::UNAVAILABLE);
 
   for (std::thread& t : streams) t.join();
-  int completed = 0, ended = 0;
+  int completed = 0, ended = 0, refused = 0;
   for (int k = 0; k < kStreams; ++k) {
     const Outcome& o = outcomes[k];
     const double seconds = std::chrono::duration<double>(o.ended - sigterm).count();
@@ -237,6 +237,12 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
     if (o.status.ok()) {
       ++completed;
       EXPECT_EQ(o.tokens, 200u) << "stream " << k;
+    } else if (o.tokens == 0 && o.last.finish_reason() == ember::v1::FINISH_REASON_UNSPECIFIED) {
+      // Not yet submitted when the SIGTERM came (on a loaded machine a call can arrive 100 ms
+      // after the others): refused like any late call, UNAVAILABLE without a final message.
+      ++refused;
+      EXPECT_EQ(o.status.error_code(), grpc::UNAVAILABLE)
+          << "stream " << k << ": " << o.status.error_message();
     } else {
       ++ended;
       EXPECT_EQ(o.status.error_code(), grpc::UNAVAILABLE)
@@ -246,12 +252,15 @@ TEST(ServerBinaryTest, SigtermWithStreamsDecodingAndWaitingEndsEveryStreamInTheG
           << "stream " << k << ": tokens lost";
     }
   }
+  // The one decoding and the one(s) seen waiting at the SIGTERM were admitted: each finished or
+  // got its final message.
+  EXPECT_GE(completed + ended, 2) << refused << " refused";
   ReadUntil(p.err, "shutdown complete", &log);
   EXPECT_EQ(WaitExit(p.pid), 0) << log;
   std::fclose(p.err);
   std::cout << "SIGTERM with 1 decoding and " << waiting << " waiting: health down after "
             << flip_ms << " ms; " << completed << " streams completed, " << ended
-            << " ended with a status at the grace\n";
+            << " ended with a status at the grace, " << refused << " refused (not yet submitted)\n";
   RecordProperty("health_flip_ms", std::to_string(flip_ms));
   RecordProperty("completed", completed);
   RecordProperty("ended_at_grace", ended);
