@@ -4,10 +4,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/ember_client.h"
 #include "core/util/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
 #include "tests/server/server_test_fixture.h"
 #include "tests/test_util/temp_dir.h"
 
@@ -135,6 +138,81 @@ TEST(ServerSecurityTest, MutualTlsNeedsAClientCertificateFromTheCa) {
   EXPECT_EQ(GreedyIds(*Client(port, with_cert), &s), ReferenceGreedy(0));
   EXPECT_TRUE(s.ok()) << s;
   (*server)->Shutdown();
+}
+
+// The HTTP API (--http_address) serves HTTPS with the gRPC port's certificate, and requires client
+// certificates from the same CA when the gRPC port does.
+// A greedy completion over HTTPS; the HTTP status, or 0 when the connection or handshake failed.
+int HttpsCompletion(int port, const char* client_cert = nullptr, const char* client_key = nullptr,
+                    std::string* text = nullptr) {
+  httplib::SSLClient client("127.0.0.1", port, client_cert ? Certs().File(client_cert) : "",
+                            client_key ? Certs().File(client_key) : "");
+  client.set_ca_cert_path(Certs().File("ca.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_connection_timeout(5, 0);
+  const nlohmann::json body = {
+      {"prompt", ReferencePrompt(0)}, {"max_tokens", 8}, {"temperature", 0}, {"ignore_eos", true}};
+  httplib::Result r = client.Post("/v1/completions", body.dump(), "application/json");
+  if (!r) return 0;
+  if (text != nullptr) *text = r->body;
+  return r->status;
+}
+
+TEST(ServerSecurityTest, HttpApiServesHttpsWithTheSameCertificates) {
+  ASSERT_TRUE(Certs().ok()) << Certs().Log();
+  ServerOptions options = TestServerOptions();
+  options.tls_cert_file = Certs().File("server.pem");
+  options.tls_key_file = Certs().File("server.key");
+  options.http_address = "127.0.0.1:0";
+  auto server = EmberServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->http_port();
+  std::string text;
+  EXPECT_EQ(HttpsCompletion(port, nullptr, nullptr, &text), 200) << text;
+  EXPECT_THAT(text, HasSubstr("\"completion_tokens\":8"));
+  // A client that hangs up mid-stream over TLS has its request cancelled (the socket is found
+  // through the TLS session).
+  (*server)->engine().SetStepDelayForTesting(absl::Milliseconds(5));
+  {
+    httplib::SSLClient client("127.0.0.1", port);
+    client.set_ca_cert_path(Certs().File("ca.pem").c_str());
+    httplib::Request request;
+    request.method = "POST";
+    request.path = "/v1/completions";
+    request.body =
+        nlohmann::json{{"prompt", "x"}, {"max_tokens", 200}, {"ignore_eos", true}, {"stream", true}}
+            .dump();
+    request.set_header("Content-Type", "application/json");
+    int chunks = 0;
+    request.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
+      return ++chunks < 3;
+    };
+    httplib::Response response;
+    httplib::Error error = httplib::Error::Success;
+    client.send(request, response, error);
+    EXPECT_EQ(chunks, 3);
+  }
+  const absl::Time hung_up = absl::Now();
+  while ((*server)->engine().Snapshot().busy && absl::Now() - hung_up < absl::Seconds(5)) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_LT(absl::Now() - hung_up, absl::Milliseconds(500)) << "200 tokens take >= 1 s";
+  (*server)->engine().SetStepDelayForTesting(absl::ZeroDuration());
+  // Plaintext HTTP to the HTTPS port gets no answer.
+  httplib::Client plain("127.0.0.1", port);
+  plain.set_read_timeout(5, 0);
+  httplib::Result r = plain.Get("/health");
+  EXPECT_TRUE(!r || r->status >= 400);
+  (*server)->Shutdown();
+
+  options.tls_client_ca_file = Certs().File("ca.pem");
+  auto mutual = EmberServer::Start(options);
+  ASSERT_TRUE(mutual.ok()) << mutual.status();
+  const int mutual_port = (*mutual)->http_port();
+  EXPECT_EQ(HttpsCompletion(mutual_port), 0) << "no client certificate";
+  EXPECT_EQ(HttpsCompletion(mutual_port, "other.pem", "other.key"), 0) << "a foreign CA's";
+  EXPECT_EQ(HttpsCompletion(mutual_port, "client.pem", "client.key"), 200);
+  (*mutual)->Shutdown();
 }
 
 TEST(ServerSecurityTest, BearerTokenGuardsEveryGenerationCallButNotHealth) {
