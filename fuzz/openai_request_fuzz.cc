@@ -94,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto chat = http::ParseChatRequest(bytes);
   if (chat.ok()) {
     EMBER_FUZZ_CHECK(chat->messages.is_array() && !chat->messages.empty(), "no messages");
-    for (const nlohmann::json& m : chat->messages) {
+    for (const nlohmann::ordered_json& m : chat->messages) {
       EMBER_FUZZ_CHECK(m["role"].is_string(), "a message without a string role");
       EMBER_FUZZ_CHECK(m["content"].is_string() || m["content"].is_null(),
                        "content not flattened: ", m.dump());

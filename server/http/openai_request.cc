@@ -241,7 +241,8 @@ absl::StatusOr<nlohmann::json> ParseJsonObject(absl::string_view body) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(body.begin(), body.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range for a number no double holds (1e400).
     // e.what() reads "[json.exception.parse_error.101] parse error at line 1, column 9: ...".
     std::string what = e.what();
     const size_t start = what.find("] ");

@@ -252,6 +252,7 @@ TEST_F(HttpApiTest, BadRequestsNameTheParameter) {
       {R"({"max_tokens": 3})", 400, "prompt", "prompt: required"},
       {R"({"prompt": "x", "seed": 1.5})", 400, "seed", "expected an integer"},
       {R"({"prompt": "x", "model": "gpt-4"})", 404, "", "\"gpt-4\" does not exist"},
+      {R"({"prompt": "x", "temperature": 1e400})", 400, "", "number overflow"},
       {"{\"prompt\": \"\xff\xfe\"}", 400, "", "request body: not valid JSON"},
   };
   for (const Case& c : cases) {
