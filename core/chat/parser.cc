@@ -11,635 +11,193 @@
 #include "absl/strings/str_cat.h"
 #include "core/chat/builtins.h"
 #include "core/chat/lexer.h"
+#include "core/chat/parser_internal.h"
 #include "core/util/status_macros.h"
 
 namespace ember::chat {
-namespace {
+namespace internal {
 
-absl::Status Unsupported(absl::string_view feature, int line) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("chat template uses unsupported Jinja feature '", feature, "' at line ", line));
-}
-
-absl::Status Syntax(int line, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("chat template syntax error at line ", line, ": ", what));
-}
-
-ExprPtr NewExpr(ExprKind kind, int line) {
-  auto e = std::make_unique<Expr>();
-  e->kind = kind;
-  e->line = line;
-  return e;
-}
-
-class Parser {
- public:
-  explicit Parser(std::vector<Token> tokens) : toks_(std::move(tokens)) {}
-
-  absl::StatusOr<StmtList> ParseAll() {
-    StmtList body;
-    std::string end;
-    RETURN_IF_ERROR(ParseBody({}, &body, &end));
-    return body;
-  }
-
- private:
-  const Token& Cur() const { return toks_[pos_]; }
-  const Token& Peek(size_t k = 1) const { return toks_[std::min(pos_ + k, toks_.size() - 1)]; }
-  bool IsOp(absl::string_view op) const {
-    return Cur().type == TokenType::kOperator && Cur().value == op;
-  }
-  bool IsName(absl::string_view name) const {
-    return Cur().type == TokenType::kName && Cur().value == name;
-  }
-  static std::string Describe(const Token& t) {
+absl::Status Parser::ParseBody(const std::vector<std::string>& ends, StmtList* body,
+                               std::string* end) {
+  while (true) {
+    const Token& t = Cur();
     switch (t.type) {
       case TokenType::kEof:
-        return "end of template";
-      case TokenType::kBlockEnd:
-        return "end of statement block";
-      case TokenType::kVarEnd:
-        return "end of print statement";
-      default:
-        return absl::StrCat("'", t.value, "'");
-    }
-  }
-  absl::Status Expect(TokenType type, absl::string_view value) {
-    if (Cur().type != type || (!value.empty() && Cur().value != value)) {
-      return Syntax(Cur().line, absl::StrCat("expected '", value, "', got ", Describe(Cur())));
-    }
-    ++pos_;
-    return absl::OkStatus();
-  }
-  absl::Status ExpectBlockEnd() { return Expect(TokenType::kBlockEnd, "%}"); }
-  absl::StatusOr<std::string> ExpectName() {
-    if (Cur().type != TokenType::kName)
-      return Syntax(Cur().line, absl::StrCat("expected a name, got ", Describe(Cur())));
-    return toks_[pos_++].value;
-  }
-
-  // Statements until `{% <one of ends> %}`; *end receives the tag that stopped it (its name token
-  // is consumed, the rest of the tag is not).
-  absl::Status ParseBody(const std::vector<std::string>& ends, StmtList* body, std::string* end) {
-    while (true) {
-      const Token& t = Cur();
-      switch (t.type) {
-        case TokenType::kEof:
-          if (ends.empty()) return absl::OkStatus();
-          return Syntax(t.line,
-                        absl::StrCat("unexpected end of template, expected '", ends.back(), "'"));
-        case TokenType::kText: {
-          auto s = std::make_unique<Stmt>();
-          s->kind = StmtKind::kText;
-          s->line = t.line;
-          s->text = t.value;
-          body->push_back(std::move(s));
-          ++pos_;
-          break;
-        }
-        case TokenType::kVarBegin: {
-          auto s = std::make_unique<Stmt>();
-          s->kind = StmtKind::kOutput;
-          s->line = t.line;
-          ++pos_;
-          ASSIGN_OR_RETURN(s->expr, ParseTuple(true));
-          RETURN_IF_ERROR(Expect(TokenType::kVarEnd, "}}"));
-          body->push_back(std::move(s));
-          break;
-        }
-        case TokenType::kBlockBegin: {
-          ++pos_;
-          if (Cur().type != TokenType::kName) return Syntax(Cur().line, "tag name expected");
-          for (const std::string& e : ends) {
-            if (Cur().value == e) {
-              *end = e;
-              ++pos_;
-              return absl::OkStatus();
-            }
-          }
-          ASSIGN_OR_RETURN(StmtPtr s, ParseStatement());
-          if (s != nullptr) body->push_back(std::move(s));
-          break;
-        }
-        default:
-          return Syntax(t.line, absl::StrCat("unexpected ", Describe(t)));
-      }
-    }
-  }
-
-  absl::StatusOr<StmtPtr> ParseStatement() {
-    static const absl::flat_hash_set<std::string> kUnsupported = {
-        "call", "filter",     "with", "block", "extends",   "include", "import",
-        "from", "autoescape", "do",   "trans", "pluralize", "print"};
-    const Token& t = Cur();
-    auto s = std::make_unique<Stmt>();
-    s->line = t.line;
-    const std::string tag = t.value;
-    if (kUnsupported.contains(tag)) return Unsupported(tag, t.line);
-    ++pos_;
-    if (tag == "if") {
-      s->kind = StmtKind::kIf;
-      std::string end = "elif";
-      while (end == "elif") {
-        ASSIGN_OR_RETURN(ExprPtr cond, ParseTuple(false));
-        RETURN_IF_ERROR(ExpectBlockEnd());
-        StmtList body;
-        RETURN_IF_ERROR(ParseBody({"elif", "else", "endif"}, &body, &end));
-        s->branches.emplace_back(std::move(cond), std::move(body));
-      }
-      if (end == "else") {
-        RETURN_IF_ERROR(ExpectBlockEnd());
-        RETURN_IF_ERROR(ParseBody({"endif"}, &s->else_body, &end));
-      }
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    if (tag == "for") {
-      s->kind = StmtKind::kFor;
-      RETURN_IF_ERROR(ParseTargets(&s->targets));
-      RETURN_IF_ERROR(Expect(TokenType::kName, "in"));
-      ASSIGN_OR_RETURN(s->expr, ParseTuple(false));
-      if (IsName("if")) {
+        if (ends.empty()) return absl::OkStatus();
+        return Syntax(t.line,
+                      absl::StrCat("unexpected end of template, expected '", ends.back(), "'"));
+      case TokenType::kText: {
+        auto s = std::make_unique<Stmt>();
+        s->kind = StmtKind::kText;
+        s->line = t.line;
+        s->text = t.value;
+        body->push_back(std::move(s));
         ++pos_;
-        ASSIGN_OR_RETURN(s->cond, ParseExpression(true));
+        break;
       }
-      if (IsName("recursive")) return Unsupported("recursive for loop", Cur().line);
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      std::string end;
-      ++loop_depth_;
-      absl::Status body_status = ParseBody({"endfor", "else"}, &s->body, &end);
-      --loop_depth_;
-      RETURN_IF_ERROR(body_status);
-      if (end == "else") {
-        RETURN_IF_ERROR(ExpectBlockEnd());
-        RETURN_IF_ERROR(ParseBody({"endfor"}, &s->else_body, &end));
-      }
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    if (tag == "set") {
-      s->kind = StmtKind::kSet;
-      if (Cur().type == TokenType::kName && Peek().type == TokenType::kOperator &&
-          Peek().value == ".") {
-        s->targets.push_back(Cur().value);
-        pos_ += 2;
-        ASSIGN_OR_RETURN(s->text, ExpectName());
-      } else {
-        RETURN_IF_ERROR(ParseTargets(&s->targets));
-      }
-      if (IsOp("=")) {
+      case TokenType::kVarBegin: {
+        auto s = std::make_unique<Stmt>();
+        s->kind = StmtKind::kOutput;
+        s->line = t.line;
         ++pos_;
         ASSIGN_OR_RETURN(s->expr, ParseTuple(true));
-        RETURN_IF_ERROR(ExpectBlockEnd());
-        return s;
-      }
-      if (IsOp("|")) return Unsupported("filtered block set", Cur().line);
-      if (!s->text.empty() || s->targets.size() != 1) return Syntax(Cur().line, "expected '='");
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      std::string end;
-      RETURN_IF_ERROR(ParseBody({"endset"}, &s->body, &end));
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    if (tag == "break" || tag == "continue") {
-      if (loop_depth_ == 0) return Syntax(t.line, absl::StrCat("'", tag, "' outside of a loop"));
-      s->kind = tag == "break" ? StmtKind::kBreak : StmtKind::kContinue;
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    if (tag == "generation") {  // transformers' AssistantTracker: renders its body in place.
-      s->kind = StmtKind::kBlock;
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      std::string end;
-      RETURN_IF_ERROR(ParseBody({"endgeneration"}, &s->body, &end));
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    if (tag == "macro") {
-      s->kind = StmtKind::kMacro;
-      ASSIGN_OR_RETURN(s->text, ExpectName());
-      RETURN_IF_ERROR(Expect(TokenType::kOperator, "("));
-      while (!IsOp(")")) {
-        if (!s->targets.empty()) RETURN_IF_ERROR(Expect(TokenType::kOperator, ","));
-        if (IsOp(")")) break;
-        ASSIGN_OR_RETURN(std::string param, ExpectName());
-        s->targets.push_back(param);
-        ExprPtr def;
-        if (IsOp("=")) {
-          ++pos_;
-          ASSIGN_OR_RETURN(def, ParseExpression(true));
-        }
-        s->defaults.push_back(std::move(def));
-      }
-      ++pos_;
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      std::string end;
-      RETURN_IF_ERROR(ParseBody({"endmacro"}, &s->body, &end));
-      RETURN_IF_ERROR(ExpectBlockEnd());
-      return s;
-    }
-    return Unsupported(tag, t.line);
-  }
-
-  // `a`, `a, b` or `(a, b)`.
-  absl::Status ParseTargets(std::vector<std::string>* targets) {
-    bool paren = IsOp("(");
-    if (paren) ++pos_;
-    while (true) {
-      ASSIGN_OR_RETURN(std::string name, ExpectName());
-      targets->push_back(name);
-      if (!IsOp(",")) break;
-      ++pos_;
-      if (Cur().type != TokenType::kName) break;
-    }
-    if (paren) RETURN_IF_ERROR(Expect(TokenType::kOperator, ")"));
-    return absl::OkStatus();
-  }
-
-  // jinja2's parse_tuple: `a, b` without brackets is a tuple.
-  absl::StatusOr<ExprPtr> ParseTuple(bool with_condexpr) {
-    const int line = Cur().line;
-    std::vector<ExprPtr> items;
-    bool comma = false;
-    while (true) {
-      if (!items.empty()) {
-        if (!IsOp(",")) break;
-        ++pos_;
-        comma = true;
-      }
-      if (Cur().type == TokenType::kBlockEnd || Cur().type == TokenType::kVarEnd || IsOp(")")) {
+        RETURN_IF_ERROR(Expect(TokenType::kVarEnd, "}}"));
+        body->push_back(std::move(s));
         break;
       }
-      if (with_condexpr) {
-        ASSIGN_OR_RETURN(ExprPtr e, ParseExpression(true));
-        items.push_back(std::move(e));
-      } else {
-        ASSIGN_OR_RETURN(ExprPtr e, ParseOr());
-        items.push_back(std::move(e));
-      }
-    }
-    if (!comma && items.size() == 1) return std::move(items[0]);
-    if (items.empty())
-      return Syntax(line, absl::StrCat("expected an expression, got ", Describe(Cur())));
-    auto e = NewExpr(ExprKind::kTuple, line);
-    e->args = std::move(items);
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseExpression(bool with_condexpr) {
-    if (!with_condexpr) return ParseOr();
-    ASSIGN_OR_RETURN(ExprPtr e, ParseOr());
-    while (IsName("if")) {
-      auto cond = NewExpr(ExprKind::kCondition, Cur().line);
-      ++pos_;
-      ASSIGN_OR_RETURN(cond->b, ParseOr());
-      if (IsName("else")) {
+      case TokenType::kBlockBegin: {
         ++pos_;
-        ASSIGN_OR_RETURN(cond->c, ParseExpression(true));
-      }
-      cond->a = std::move(e);
-      e = std::move(cond);
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> Binary(absl::string_view op, ExprPtr a, ExprPtr b, int line) {
-    auto e = NewExpr(ExprKind::kBinary, line);
-    e->name = std::string(op);
-    e->a = std::move(a);
-    e->b = std::move(b);
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParseOr() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParseAnd());
-    while (IsName("or")) {
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParseAnd());
-      ASSIGN_OR_RETURN(e, Binary("or", std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseAnd() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParseNot());
-    while (IsName("and")) {
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParseNot());
-      ASSIGN_OR_RETURN(e, Binary("and", std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseNot() {
-    if (IsName("not")) {
-      auto e = NewExpr(ExprKind::kUnary, Cur().line);
-      e->name = "not";
-      ++pos_;
-      ASSIGN_OR_RETURN(e->a, ParseNot());
-      return e;
-    }
-    return ParseCompare();
-  }
-  absl::StatusOr<ExprPtr> ParseCompare() {
-    const int line = Cur().line;
-    ASSIGN_OR_RETURN(ExprPtr first, ParseMath1());
-    auto e = NewExpr(ExprKind::kCompare, line);
-    while (true) {
-      std::string op;
-      if (Cur().type == TokenType::kOperator &&
-          (Cur().value == "==" || Cur().value == "!=" || Cur().value == "<" ||
-           Cur().value == "<=" || Cur().value == ">" || Cur().value == ">=")) {
-        op = Cur().value;
-        ++pos_;
-      } else if (IsName("in")) {
-        op = "in";
-        ++pos_;
-      } else if (IsName("not") && Peek().type == TokenType::kName && Peek().value == "in") {
-        op = "not in";
-        pos_ += 2;
-      } else {
-        break;
-      }
-      ASSIGN_OR_RETURN(ExprPtr rhs, ParseMath1());
-      e->compare_ops.push_back(op);
-      e->args.push_back(std::move(rhs));
-    }
-    if (e->compare_ops.empty()) return first;
-    e->a = std::move(first);
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseMath1() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParseConcat());
-    while (IsOp("+") || IsOp("-")) {
-      std::string op = Cur().value;
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParseConcat());
-      ASSIGN_OR_RETURN(e, Binary(op, std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseConcat() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParseMath2());
-    while (IsOp("~")) {
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParseMath2());
-      ASSIGN_OR_RETURN(e, Binary("~", std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseMath2() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParsePow());
-    while (IsOp("*") || IsOp("/") || IsOp("//") || IsOp("%")) {
-      std::string op = Cur().value;
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParsePow());
-      ASSIGN_OR_RETURN(e, Binary(op, std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParsePow() {
-    ASSIGN_OR_RETURN(ExprPtr e, ParseUnary(true));
-    while (IsOp("**")) {
-      int line = Cur().line;
-      ++pos_;
-      ASSIGN_OR_RETURN(ExprPtr r, ParseUnary(true));
-      ASSIGN_OR_RETURN(e, Binary("**", std::move(e), std::move(r), line));
-    }
-    return e;
-  }
-  absl::StatusOr<ExprPtr> ParseUnary(bool with_filter) {
-    ExprPtr e;
-    if (IsOp("-") || IsOp("+")) {
-      e = NewExpr(ExprKind::kUnary, Cur().line);
-      e->name = Cur().value;
-      ++pos_;
-      ASSIGN_OR_RETURN(e->a, ParseUnary(false));
-    } else {
-      ASSIGN_OR_RETURN(e, ParsePrimary());
-    }
-    ASSIGN_OR_RETURN(e, ParsePostfix(std::move(e)));
-    if (with_filter) {
-      ASSIGN_OR_RETURN(e, ParseFilterExpr(std::move(e)));
-    }
-    return e;
-  }
-
-  absl::StatusOr<ExprPtr> ParsePrimary() {
-    const Token& t = Cur();
-    if (t.type == TokenType::kName) {
-      ++pos_;
-      auto e = NewExpr(ExprKind::kLiteral, t.line);
-      if (t.value == "true" || t.value == "True") {
-        e->value = Value::Bool(true);
-      } else if (t.value == "false" || t.value == "False") {
-        e->value = Value::Bool(false);
-      } else if (t.value == "none" || t.value == "None") {
-        e->value = Value::None();
-      } else {
-        e->kind = ExprKind::kName;
-        e->name = t.value;
-      }
-      return e;
-    }
-    if (t.type == TokenType::kString) {
-      auto e = NewExpr(ExprKind::kLiteral, t.line);
-      std::string s;
-      while (Cur().type == TokenType::kString) s += toks_[pos_++].value;
-      e->value = Value::String(std::move(s));
-      return e;
-    }
-    if (t.type == TokenType::kInt || t.type == TokenType::kFloat) {
-      ++pos_;
-      auto e = NewExpr(ExprKind::kLiteral, t.line);
-      if (t.type == TokenType::kInt) {
-        int64_t i;
-        if (!absl::SimpleAtoi(t.value, &i))
-          return Unsupported(absl::StrCat("integer literal ", t.value), t.line);
-        e->value = Value::Int(i);
-      } else {
-        double d;
-        if (!absl::SimpleAtod(t.value, &d)) return Syntax(t.line, "bad float literal");
-        e->value = Value::Float(d);
-      }
-      return e;
-    }
-    if (IsOp("(")) {
-      ++pos_;
-      if (IsOp(")")) {
-        ++pos_;
-        return NewExpr(ExprKind::kTuple, t.line);
-      }
-      ASSIGN_OR_RETURN(ExprPtr e, ParseTuple(true));
-      RETURN_IF_ERROR(Expect(TokenType::kOperator, ")"));
-      return e;
-    }
-    if (IsOp("[") || IsOp("{")) {
-      const bool dict = IsOp("{");
-      auto e = NewExpr(dict ? ExprKind::kDict : ExprKind::kList, t.line);
-      ++pos_;
-      const char* close = dict ? "}" : "]";
-      while (!IsOp(close)) {
-        if (!e->args.empty()) {
-          RETURN_IF_ERROR(Expect(TokenType::kOperator, ","));
-          if (IsOp(close)) break;
-        }
-        ASSIGN_OR_RETURN(ExprPtr item, ParseExpression(true));
-        e->args.push_back(std::move(item));
-        if (dict) {
-          RETURN_IF_ERROR(Expect(TokenType::kOperator, ":"));
-          ASSIGN_OR_RETURN(ExprPtr value, ParseExpression(true));
-          e->args.push_back(std::move(value));
-        }
-      }
-      ++pos_;
-      return e;
-    }
-    return Syntax(t.line, absl::StrCat("unexpected ", Describe(t)));
-  }
-
-  absl::StatusOr<ExprPtr> ParsePostfix(ExprPtr e) {
-    while (true) {
-      const int line = Cur().line;
-      if (IsOp(".")) {
-        ++pos_;
-        if (Cur().type == TokenType::kInt) {
-          auto item = NewExpr(ExprKind::kGetItem, line);
-          item->a = std::move(e);
-          item->b = NewExpr(ExprKind::kLiteral, line);
-          int64_t i = 0;
-          (void)absl::SimpleAtoi(toks_[pos_++].value, &i);
-          item->b->value = Value::Int(i);
-          e = std::move(item);
-          continue;
-        }
-        auto attr = NewExpr(ExprKind::kGetAttr, line);
-        ASSIGN_OR_RETURN(attr->name, ExpectName());
-        attr->a = std::move(e);
-        e = std::move(attr);
-      } else if (IsOp("[")) {
-        ++pos_;
-        ExprPtr parts[3];
-        int n = 0;
-        bool slice = false;
-        while (true) {
-          if (!IsOp(":") && !IsOp("]")) {
-            ASSIGN_OR_RETURN(parts[n], ParseExpression(true));
-          }
-          if (IsOp(":") && n < 2) {
-            slice = true;
+        if (Cur().type != TokenType::kName) return Syntax(Cur().line, "tag name expected");
+        for (const std::string& e : ends) {
+          if (Cur().value == e) {
+            *end = e;
             ++pos_;
-            ++n;
-            continue;
+            return absl::OkStatus();
           }
-          break;
         }
-        if (IsOp(",")) return Unsupported("tuple subscript", line);
-        RETURN_IF_ERROR(Expect(TokenType::kOperator, "]"));
-        auto item = NewExpr(slice ? ExprKind::kSlice : ExprKind::kGetItem, line);
-        item->a = std::move(e);
-        if (!slice && parts[0] == nullptr) return Syntax(line, "expected a subscript");
-        item->b = std::move(parts[0]);
-        item->c = std::move(parts[1]);
-        item->d = std::move(parts[2]);
-        e = std::move(item);
-      } else if (IsOp("(")) {
-        ASSIGN_OR_RETURN(e, ParseCall(std::move(e)));
-      } else {
-        return e;
+        ASSIGN_OR_RETURN(StmtPtr s, ParseStatement());
+        if (s != nullptr) body->push_back(std::move(s));
+        break;
       }
+      default:
+        return Syntax(t.line, absl::StrCat("unexpected ", Describe(t)));
     }
   }
+}
 
-  absl::Status ParseArgs(Expr* call) {
+absl::StatusOr<StmtPtr> Parser::ParseStatement() {
+  static const absl::flat_hash_set<std::string> kUnsupported = {
+      "call", "filter",     "with", "block", "extends",   "include", "import",
+      "from", "autoescape", "do",   "trans", "pluralize", "print"};
+  const Token& t = Cur();
+  auto s = std::make_unique<Stmt>();
+  s->line = t.line;
+  const std::string tag = t.value;
+  if (kUnsupported.contains(tag)) return Unsupported(tag, t.line);
+  ++pos_;
+  if (tag == "if") {
+    s->kind = StmtKind::kIf;
+    std::string end = "elif";
+    while (end == "elif") {
+      ASSIGN_OR_RETURN(ExprPtr cond, ParseTuple(false));
+      RETURN_IF_ERROR(ExpectBlockEnd());
+      StmtList body;
+      RETURN_IF_ERROR(ParseBody({"elif", "else", "endif"}, &body, &end));
+      s->branches.emplace_back(std::move(cond), std::move(body));
+    }
+    if (end == "else") {
+      RETURN_IF_ERROR(ExpectBlockEnd());
+      RETURN_IF_ERROR(ParseBody({"endif"}, &s->else_body, &end));
+    }
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
+  }
+  if (tag == "for") {
+    s->kind = StmtKind::kFor;
+    RETURN_IF_ERROR(ParseTargets(&s->targets));
+    RETURN_IF_ERROR(Expect(TokenType::kName, "in"));
+    ASSIGN_OR_RETURN(s->expr, ParseTuple(false));
+    if (IsName("if")) {
+      ++pos_;
+      ASSIGN_OR_RETURN(s->cond, ParseExpression(true));
+    }
+    if (IsName("recursive")) return Unsupported("recursive for loop", Cur().line);
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    std::string end;
+    ++loop_depth_;
+    absl::Status body_status = ParseBody({"endfor", "else"}, &s->body, &end);
+    --loop_depth_;
+    RETURN_IF_ERROR(body_status);
+    if (end == "else") {
+      RETURN_IF_ERROR(ExpectBlockEnd());
+      RETURN_IF_ERROR(ParseBody({"endfor"}, &s->else_body, &end));
+    }
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
+  }
+  if (tag == "set") {
+    s->kind = StmtKind::kSet;
+    if (Cur().type == TokenType::kName && Peek().type == TokenType::kOperator &&
+        Peek().value == ".") {
+      s->targets.push_back(Cur().value);
+      pos_ += 2;
+      ASSIGN_OR_RETURN(s->text, ExpectName());
+    } else {
+      RETURN_IF_ERROR(ParseTargets(&s->targets));
+    }
+    if (IsOp("=")) {
+      ++pos_;
+      ASSIGN_OR_RETURN(s->expr, ParseTuple(true));
+      RETURN_IF_ERROR(ExpectBlockEnd());
+      return s;
+    }
+    if (IsOp("|")) return Unsupported("filtered block set", Cur().line);
+    if (!s->text.empty() || s->targets.size() != 1) return Syntax(Cur().line, "expected '='");
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    std::string end;
+    RETURN_IF_ERROR(ParseBody({"endset"}, &s->body, &end));
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
+  }
+  if (tag == "break" || tag == "continue") {
+    if (loop_depth_ == 0) return Syntax(t.line, absl::StrCat("'", tag, "' outside of a loop"));
+    s->kind = tag == "break" ? StmtKind::kBreak : StmtKind::kContinue;
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
+  }
+  if (tag == "generation") {  // transformers' AssistantTracker: renders its body in place.
+    s->kind = StmtKind::kBlock;
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    std::string end;
+    RETURN_IF_ERROR(ParseBody({"endgeneration"}, &s->body, &end));
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
+  }
+  if (tag == "macro") {
+    s->kind = StmtKind::kMacro;
+    ASSIGN_OR_RETURN(s->text, ExpectName());
     RETURN_IF_ERROR(Expect(TokenType::kOperator, "("));
-    bool first = true;
     while (!IsOp(")")) {
-      if (!first) {
-        RETURN_IF_ERROR(Expect(TokenType::kOperator, ","));
-        if (IsOp(")")) break;
+      if (!s->targets.empty()) RETURN_IF_ERROR(Expect(TokenType::kOperator, ","));
+      if (IsOp(")")) break;
+      ASSIGN_OR_RETURN(std::string param, ExpectName());
+      s->targets.push_back(param);
+      ExprPtr def;
+      if (IsOp("=")) {
+        ++pos_;
+        ASSIGN_OR_RETURN(def, ParseExpression(true));
       }
-      first = false;
-      if (IsOp("*") || IsOp("**")) return Unsupported("*args/**kwargs in a call", Cur().line);
-      if (Cur().type == TokenType::kName && Peek().type == TokenType::kOperator &&
-          Peek().value == "=") {
-        std::string key = Cur().value;
-        pos_ += 2;
-        ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        call->kwargs.emplace_back(std::move(key), std::move(v));
-      } else {
-        if (!call->kwargs.empty())
-          return Syntax(Cur().line, "positional argument after keyword argument");
-        ASSIGN_OR_RETURN(ExprPtr v, ParseExpression(true));
-        call->args.push_back(std::move(v));
-      }
+      s->defaults.push_back(std::move(def));
     }
     ++pos_;
-    return absl::OkStatus();
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    std::string end;
+    RETURN_IF_ERROR(ParseBody({"endmacro"}, &s->body, &end));
+    RETURN_IF_ERROR(ExpectBlockEnd());
+    return s;
   }
+  return Unsupported(tag, t.line);
+}
 
-  absl::StatusOr<ExprPtr> ParseCall(ExprPtr callee) {
-    auto call = NewExpr(ExprKind::kCall, Cur().line);
-    call->a = std::move(callee);
-    RETURN_IF_ERROR(ParseArgs(call.get()));
-    return call;
+absl::Status Parser::ParseTargets(std::vector<std::string>* targets) {
+  bool paren = IsOp("(");
+  if (paren) ++pos_;
+  while (true) {
+    ASSIGN_OR_RETURN(std::string name, ExpectName());
+    targets->push_back(name);
+    if (!IsOp(",")) break;
+    ++pos_;
+    if (Cur().type != TokenType::kName) break;
   }
+  if (paren) RETURN_IF_ERROR(Expect(TokenType::kOperator, ")"));
+  return absl::OkStatus();
+}
 
-  absl::StatusOr<ExprPtr> ParseFilterExpr(ExprPtr e) {
-    while (true) {
-      const int line = Cur().line;
-      if (IsOp("|")) {
-        ++pos_;
-        auto f = NewExpr(ExprKind::kFilter, line);
-        ASSIGN_OR_RETURN(f->name, ExpectName());
-        if (!IsSupportedFilter(f->name)) return Unsupported(absl::StrCat("filter ", f->name), line);
-        if (IsOp("(")) RETURN_IF_ERROR(ParseArgs(f.get()));
-        f->a = std::move(e);
-        e = std::move(f);
-      } else if (IsName("is")) {
-        ++pos_;
-        auto test = NewExpr(ExprKind::kTest, line);
-        if (IsName("not")) {
-          test->negated = true;
-          ++pos_;
-        }
-        ASSIGN_OR_RETURN(test->name, ExpectName());
-        if (!IsSupportedTest(test->name))
-          return Unsupported(absl::StrCat("test ", test->name), line);
-        if (IsOp("(")) {
-          RETURN_IF_ERROR(ParseArgs(test.get()));
-        } else if ((Cur().type == TokenType::kName || Cur().type == TokenType::kString ||
-                    Cur().type == TokenType::kInt || Cur().type == TokenType::kFloat || IsOp("[") ||
-                    IsOp("{")) &&
-                   !IsName("else") && !IsName("or") && !IsName("and")) {
-          ASSIGN_OR_RETURN(ExprPtr arg, ParsePrimary());
-          ASSIGN_OR_RETURN(arg, ParsePostfix(std::move(arg)));
-          test->args.push_back(std::move(arg));
-        }
-        test->a = std::move(e);
-        e = std::move(test);
-      } else if (IsOp("(")) {
-        ASSIGN_OR_RETURN(e, ParseCall(std::move(e)));
-      } else {
-        return e;
-      }
-    }
-  }
-
-  std::vector<Token> toks_;
-  size_t pos_ = 0;
-  int loop_depth_ = 0;
-};
-
-}  // namespace
+}  // namespace internal
 
 absl::StatusOr<std::shared_ptr<const Program>> ParseTemplate(absl::string_view source) {
   ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(source));
-  Parser parser(std::move(tokens));
+  internal::Parser parser(std::move(tokens));
   auto program = std::make_shared<Program>();
   ASSIGN_OR_RETURN(program->body, parser.ParseAll());
   return std::shared_ptr<const Program>(std::move(program));
