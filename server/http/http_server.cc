@@ -194,7 +194,9 @@ bool HttpServer::Authorized(const httplib::Request& request, httplib::Response& 
   } else if (count > 1) {
     refused = absl::UnauthenticatedError("more than one Authorization header");
   } else {
-    absl::string_view value = request.get_header_value("Authorization");
+    // get_header_value returns a copy: keep it alive for the view.
+    const std::string header = request.get_header_value("Authorization");
+    absl::string_view value = header;
     if (!absl::ConsumePrefix(&value, "Bearer ")) {
       refused = absl::UnauthenticatedError("the Authorization header must be \"Bearer <token>\"");
     } else if (!TokensEqual(value, options_.auth_token)) {
