@@ -4,18 +4,25 @@
 // cancel a request or expire its deadline whatever its phase (waiting, prefilling, decoding),
 // fail a whole step; then either run every request to completion or drain.
 //
-// Invariant, after every operation: used + free = total; the blocks held by live requests are
-// distinct, inside the pool and exactly the used ones (nothing leaked, nothing owned twice; the
-// free list itself is checked on a copy of the pool: allocating all of it yields distinct blocks
-// that no request holds); waiting requests hold no blocks; Remove never reports a double free;
-// every step item covers tokens the request has, with blocks for them, within the token budget
-// and the running limit. Run to completion: every request finishes (no deadlock between requests
-// that each fit the pool). After the drain: zero blocks used, both queues empty.
+// Requests draw their tokens from a four-token alphabet and may begin with a prefix of an earlier
+// request's tokens, so the prefix cache (on or off, as the input says) finds, shares and evicts
+// blocks.
+//
+// Invariant, after every operation: used + free = total; every block is free, evictable or held,
+// and a held block's reference count is exactly the number of live requests' tables holding it
+// (the used blocks are exactly those; the free list itself is checked on a copy of the pool:
+// allocating all of it yields distinct blocks that no request holds); waiting requests hold no
+// blocks; Remove never reports a double free; every step item covers tokens the request has, with
+// blocks for them, within the token budget and the running limit, and writes only blocks no other
+// request holds. Run to completion: every request finishes (no deadlock between requests that each
+// fit the pool). After the drain: zero blocks used (cached ones may stay evictable), both queues
+// empty.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -32,18 +39,22 @@ enum class Phase { kLive, kDone };
 // One request as the engine sees it.
 struct Request {
   SchedulerEntry entry;
-  int64_t final_tokens = 0;  // prompt + max_new_tokens: it finishes (length) on reaching this
+  std::vector<int32_t> tokens;  // prompt + sampled, what the prefix cache keys blocks by
+  int64_t final_tokens = 0;     // prompt + max_new_tokens: it finishes (length) on reaching this
   Phase phase = Phase::kLive;
 };
 
 class Harness {
  public:
-  Harness(const SchedulerOptions& options, int32_t num_blocks)
-      : options_(options), blocks_(num_blocks), scheduler_(options, &blocks_) {}
+  Harness(const SchedulerOptions& options, int32_t num_blocks, bool caching)
+      : options_(options), blocks_(num_blocks), scheduler_(options, &blocks_) {
+    blocks_.set_caching(caching);
+  }
 
   // Like the engine, which sizes the pool for a whole context, admits only requests that fit it
   // alone: every position they will compute, plus the admission watermark.
-  void Admit(int64_t prompt, int64_t max_new) {
+  void Admit(int64_t prompt, int64_t max_new, size_t share_from, int64_t share_len,
+             uint32_t alphabet_seed) {
     const int64_t last_computed =
         prompt + max_new - 1;  // the final sampled token is never computed
     const int64_t blocks = (last_computed + options_.block_size - 1) / options_.block_size;
@@ -51,6 +62,17 @@ class Harness {
     auto r = std::make_unique<Request>();
     r->entry.id = requests_.size();
     r->entry.num_tokens = prompt;
+    if (!requests_.empty()) {
+      const std::vector<int32_t>& from = requests_[share_from % requests_.size()]->tokens;
+      const int64_t n = std::min({share_len, prompt, static_cast<int64_t>(from.size())});
+      r->tokens.assign(from.begin(), from.begin() + n);
+    }
+    uint32_t x = alphabet_seed;
+    while (static_cast<int64_t>(r->tokens.size()) < prompt) {
+      x = x * 1664525u + 1013904223u;
+      r->tokens.push_back(static_cast<int32_t>(x >> 30));
+    }
+    r->entry.tokens = &r->tokens;
     r->final_tokens = prompt + max_new;
     scheduler_.Enqueue(&r->entry);
     requests_.push_back(std::move(r));
@@ -71,10 +93,11 @@ class Harness {
       for (const StepItem& item : items) Finish(*Owner(item.entry));
       return;
     }
-    Scheduler::Commit(items);
+    scheduler_.Commit(items);
     for (const StepItem& item : items) {
       if (!item.sample) continue;
       Request& r = *Owner(item.entry);
+      r.tokens.push_back(static_cast<int32_t>((r.entry.id + r.tokens.size()) % 4));
       ++r.entry.num_tokens;
       if (r.entry.num_tokens >= r.final_tokens) Finish(r);
     }
@@ -118,7 +141,7 @@ class Harness {
     EMBER_FUZZ_CHECK(blocks_.num_used() + blocks_.num_free() == total && blocks_.num_free() >= 0,
                      "used ", blocks_.num_used(), " + free ", blocks_.num_free(), " != total ",
                      total);
-    std::set<int32_t> held;
+    std::map<int32_t, int32_t> held;  // block -> live tables holding it
     size_t running = 0;
     for (const auto& r : requests_) {
       const SchedulerEntry& e = r->entry;
@@ -136,13 +159,21 @@ class Harness {
               static_cast<int64_t>(e.block_table.size()) * options_.block_size >= e.num_computed,
           "request ", e.id, ": ", e.num_computed, " computed of ", e.num_tokens, " tokens in ",
           e.block_table.size(), " blocks");
+      std::set<int32_t> own;
       for (const int32_t b : e.block_table) {
-        EMBER_FUZZ_CHECK(b >= 0 && b < total && held.insert(b).second, "block ", b,
-                         " out of range or held twice");
+        EMBER_FUZZ_CHECK(b >= 0 && b < total && own.insert(b).second, "block ", b,
+                         " out of range or twice in one table");
+        ++held[b];
       }
+    }
+    for (const auto& [block, holders] : held) {
+      EMBER_FUZZ_CHECK(blocks_.ref_count(block) == holders, "block ", block, " held by ", holders,
+                       " tables, reference count ", blocks_.ref_count(block));
     }
     EMBER_FUZZ_CHECK(static_cast<int32_t>(held.size()) == blocks_.num_used(), held.size(),
                      " blocks held by requests, ", blocks_.num_used(), " used in the pool");
+    EMBER_FUZZ_CHECK(blocks_.num_cached() <= total && blocks_.num_evictable() <= blocks_.num_free(),
+                     "cached ", blocks_.num_cached(), ", evictable ", blocks_.num_evictable());
     EMBER_FUZZ_CHECK(running == scheduler_.num_running(), running,
                      " running entries, scheduler says ", scheduler_.num_running());
     // The free list, on a copy: every free block comes out once, none of them is held.
@@ -188,6 +219,11 @@ class Harness {
       EMBER_FUZZ_CHECK(static_cast<int64_t>(e.block_table.size()) * options_.block_size >=
                            item.start + item.count,
                        "request ", e.id, ": no KV blocks for its tokens");
+      for (int64_t p = item.start; p < item.start + item.count; p += 1) {
+        const int32_t b = e.block_table[static_cast<size_t>(p / options_.block_size)];
+        EMBER_FUZZ_CHECK(blocks_.ref_count(b) == 1, "request ", e.id, " writes position ", p,
+                         " into block ", b, " which ", blocks_.ref_count(b), " tables hold");
+      }
       tokens += item.count;
     }
     EMBER_FUZZ_CHECK(tokens <= options_.max_tokens_per_step, tokens, " tokens in one step");
@@ -212,13 +248,14 @@ void Run(FuzzedDataProvider& in) {
   // Half the inputs end by running everything to completion (liveness), half by cancelling what
   // is left (the drain), so both endings are covered.
   const bool run_to_completion = in.ConsumeBool();
-  Harness harness(options, num_blocks);
+  Harness harness(options, num_blocks, /*caching=*/in.ConsumeBool());
   for (int op = 0; op < 256 && in.remaining_bytes() > 0; ++op) {
     switch (in.ConsumeIntegralInRange<int>(0, 7)) {
       case 0:
       case 1:
         harness.Admit(in.ConsumeIntegralInRange<int64_t>(1, 40),
-                      in.ConsumeIntegralInRange<int64_t>(1, 24));
+                      in.ConsumeIntegralInRange<int64_t>(1, 24), in.ConsumeIntegral<uint8_t>(),
+                      in.ConsumeIntegralInRange<int64_t>(0, 40), in.ConsumeIntegral<uint32_t>());
         break;
       case 2:  // cancel
       case 3:  // deadline

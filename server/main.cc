@@ -52,6 +52,9 @@ ABSL_FLAG(int64_t, kv_cache_mib, 0,
 ABSL_FLAG(int64_t, max_waiting, 256,
           "Requests waiting for admission at most; more get RESOURCE_EXHAUSTED");
 ABSL_FLAG(int64_t, max_context, 0, "Context length served; 0 = the model's");
+ABSL_FLAG(bool, prefix_cache, true,
+          "Keep full KV blocks and share them by content: prompts that begin alike compute the "
+          "shared beginning once (outputs are identical either way)");
 ABSL_FLAG(int32_t, default_max_new_tokens, 256, "max_new_tokens when a request leaves it 0");
 ABSL_FLAG(int32_t, max_new_tokens_limit, 4096, "Largest max_new_tokens a request may ask for");
 ABSL_FLAG(double, drain_grace_seconds, 30,
@@ -113,6 +116,7 @@ absl::StatusOr<ember::ServerOptions> OptionsFromFlags() {
   o.engine.max_waiting = absl::GetFlag(FLAGS_max_waiting);
   o.engine.max_context = absl::GetFlag(FLAGS_max_context);
   o.engine.default_max_new_tokens = absl::GetFlag(FLAGS_default_max_new_tokens);
+  o.engine.prefix_cache = absl::GetFlag(FLAGS_prefix_cache);
   o.engine.max_new_tokens_limit = absl::GetFlag(FLAGS_max_new_tokens_limit);
   o.drain_grace = absl::Seconds(absl::GetFlag(FLAGS_drain_grace_seconds));
   o.max_stream_buffer_bytes = absl::GetFlag(FLAGS_max_stream_buffer_bytes);

@@ -140,6 +140,27 @@ Metrics::Metrics()
                        .Help("Sequences preempted (KV blocks reclaimed, recomputed later).")
                        .Register(*registry_)
                        .Add({})),
+      prefix_queried_tokens_(prometheus::BuildCounter()
+                                 .Name("ember_prefix_cache_queried_tokens_total")
+                                 .Help("Prompt tokens of admitted requests that could use the "
+                                       "prefix cache (the hit rate's denominator).")
+                                 .Register(*registry_)
+                                 .Add({})),
+      prefix_hit_tokens_(prometheus::BuildCounter()
+                             .Name("ember_prefix_cache_hit_tokens_total")
+                             .Help("Prompt tokens served from the prefix cache, not computed.")
+                             .Register(*registry_)
+                             .Add({})),
+      prefix_blocks_(prometheus::BuildGauge()
+                         .Name("ember_prefix_cache_blocks")
+                         .Help("KV blocks in the prefix cache (held by requests or evictable).")
+                         .Register(*registry_)
+                         .Add({})),
+      prefix_evictions_(prometheus::BuildCounter()
+                            .Name("ember_prefix_cache_evictions_total")
+                            .Help("Cached KV blocks reused for new contents.")
+                            .Register(*registry_)
+                            .Add({})),
       slow_readers_(prometheus::BuildCounter()
                         .Name("ember_slow_reader_cancellations_total")
                         .Help("Streams cancelled because the client stopped reading.")
@@ -227,6 +248,13 @@ void Metrics::OnStep(const StepStats& stats) {
   step_tokens_.Observe(static_cast<double>(stats.prefill_tokens + stats.decode_tokens));
   step_duration_.Observe(absl::ToDoubleSeconds(stats.duration));
   if (stats.preemptions > 0) preemptions_.Increment(static_cast<double>(stats.preemptions));
+  prefix_queried_tokens_.Increment(static_cast<double>(stats.prefix_cache_queried_tokens));
+  prefix_hit_tokens_.Increment(static_cast<double>(stats.prefix_cache_hit_tokens));
+  prefix_blocks_.Set(static_cast<double>(stats.prefix_cache_blocks));
+  // The engine reports a running total; the counter takes the growth since the last step.
+  const int64_t evictions = stats.prefix_cache_evictions;
+  const int64_t seen = evictions_seen_.exchange(evictions, std::memory_order_relaxed);
+  if (evictions > seen) prefix_evictions_.Increment(static_cast<double>(evictions - seen));
 }
 
 void Metrics::OnQueueState(int64_t running, int64_t waiting, int64_t kv_blocks_used,

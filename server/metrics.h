@@ -79,6 +79,11 @@ class Metrics : public EngineObserver {
   prometheus::Gauge& kv_blocks_used_;
   prometheus::Gauge& kv_blocks_total_;
   prometheus::Counter& preemptions_;
+  prometheus::Counter& prefix_queried_tokens_;
+  prometheus::Counter& prefix_hit_tokens_;
+  prometheus::Gauge& prefix_blocks_;
+  prometheus::Counter& prefix_evictions_;
+  std::atomic<int64_t> evictions_seen_{0};  // the engine's running total at the last step
   prometheus::Counter& slow_readers_;
   prometheus::Gauge& stream_buffered_bytes_;
   prometheus::Family<prometheus::Gauge>& model_info_;

@@ -70,6 +70,7 @@ void FillUsageAndTimings(const RequestTimings& t, ember::v1::Usage* usage,
                          ember::v1::Timings* out) {
   usage->set_prompt_tokens(static_cast<int32_t>(t.prompt_tokens));
   usage->set_generated_tokens(static_cast<int32_t>(t.generated_tokens));
+  usage->set_cached_prompt_tokens(static_cast<int32_t>(t.cached_prompt_tokens));
   out->set_queue_wait_seconds(absl::ToDoubleSeconds(t.queue_wait));
   out->set_time_to_first_token_seconds(absl::ToDoubleSeconds(t.time_to_first_token));
   const double prefill = absl::ToDoubleSeconds(t.prefill);

@@ -132,6 +132,7 @@ Engine::Engine(const EngineOptions& options, std::unique_ptr<Model> model,
       allocator_(std::make_unique<BlockAllocator>(static_cast<int32_t>(cache_->num_blocks()))),
       scheduler_(std::make_unique<Scheduler>(SchedulerOptionsFor(options), allocator_.get())),
       seed_source_(options.seed) {
+  allocator_->set_caching(options.prefix_cache);
   const ModelConfig& c = model_->config();
   info_.name = std::filesystem::path(options.model_dir).lexically_normal().filename().string();
   if (info_.name.empty()) {
@@ -293,6 +294,7 @@ bool Engine::Step() {
       seq->state = seq->first_token.has_value() ? SequenceState::kDecode : SequenceState::kPrefill;
       if (!seq->first_scheduled.has_value()) {
         seq->first_scheduled = start;
+        seq->cached_prompt_tokens = seq->entry.cached_tokens;
         ++newly_admitted;
       }
     }
@@ -327,7 +329,7 @@ bool Engine::Step() {
     logits_.resize(static_cast<size_t>(logit_rows * vocab));  // beam groups add rows
   }
   absl::Status status = model_->Forward(steps, *cache_, logits_.data());
-  Scheduler::Commit(items);
+  scheduler_->Commit(items);
   const absl::Time now = clock_->Now();
   size_t row = 0;
   for (size_t i = 0; i < items.size(); ++i) {
@@ -366,6 +368,11 @@ bool Engine::Step() {
   stats.kv_blocks_used = allocator_->num_used();
   stats.kv_blocks_total = allocator_->num_total();
   stats.preemptions = preemptions;
+  const Scheduler::PrefixCacheCounts prefix = scheduler_->TakePrefixCacheCounts();
+  stats.prefix_cache_queried_tokens = prefix.queried_tokens;
+  stats.prefix_cache_hit_tokens = prefix.hit_tokens;
+  stats.prefix_cache_blocks = allocator_->num_cached();
+  stats.prefix_cache_evictions = allocator_->evictions();
   stats.duration = clock_->Now() - start;
   if (options_.observer != nullptr) {
     options_.observer->OnStep(stats);
@@ -469,6 +476,7 @@ void Engine::Finish(Sequence& seq, FinishReason reason, absl::Status error, Gene
   t.prompt_tokens = seq.source.empty() ? seq.prompt_len : static_cast<int64_t>(seq.source.size());
   t.generated_tokens = seq.generated();
   t.preemptions = seq.entry.preemptions;
+  t.cached_prompt_tokens = seq.cached_prompt_tokens;
   t.total = now - seq.submitted;
   if (seq.first_scheduled.has_value()) t.queue_wait = *seq.first_scheduled - seq.submitted;
   if (seq.first_token.has_value()) {

@@ -20,6 +20,13 @@ struct StepStats {
   int64_t kv_blocks_used = 0;
   int64_t kv_blocks_total = 0;
   int64_t preemptions = 0;  // sequences preempted while planning this step
+  // Prefix caching: prompt tokens of the sequences admitted in this step, and how many of them
+  // the cache held; blocks cached now (held or evictable); cached blocks reused for new contents
+  // since the engine started (a running total).
+  int64_t prefix_cache_queried_tokens = 0;
+  int64_t prefix_cache_hit_tokens = 0;
+  int64_t prefix_cache_blocks = 0;
+  int64_t prefix_cache_evictions = 0;
   absl::Duration duration;  // wall time of the forward pass and sampling
 };
 

@@ -48,6 +48,10 @@ struct EngineOptions {
   // Stop strings per request at most, and the byte length of each (RequestLimits).
   int max_stop_strings = 16;
   int max_stop_string_bytes = 256;
+  // Prefix caching: full KV blocks are kept (while nothing needs their memory) and shared by
+  // content, so a prompt that begins like an earlier one computes only the rest. Outputs are
+  // identical either way. Beam searches, encoder-decoder models and prompt scoring do not use it.
+  bool prefix_cache = true;
   // Seed of the generator that draws seeds for requests without one.
   uint64_t seed = 0x5eed;
   // Time source for deadlines and timings; nullptr: the real clock. Not owned.

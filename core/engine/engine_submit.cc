@@ -139,6 +139,12 @@ absl::StatusOr<RequestHandle> Engine::Submit(GenerationRequest request, EventCal
     seq->prompt_scorer = std::make_unique<PromptScorer>(seq->request.prompt_tokens,
                                                         seq->request.prompt_top_logprobs);
   }
+  // Prefix caching shares full blocks of plain decoder sequences: a beam group's tables are laid
+  // out per beam, an encoder-decoder's keys depend on its source, and prompt scoring needs every
+  // prompt row computed.
+  if (seq->beam == nullptr && seq->source.empty() && seq->prompt_scorer == nullptr) {
+    seq->entry.tokens = &seq->tokens;
+  }
   seq->submitted = now;
   inbox_.push_back(std::move(seq));
   ++in_flight_;

@@ -92,6 +92,8 @@ struct RequestTimings {
   absl::Duration total;                // submit -> finish
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
+  // Prompt tokens served from the prefix cache at admission (not computed for this request).
+  int64_t cached_prompt_tokens = 0;
   int32_t preemptions = 0;
 };
 

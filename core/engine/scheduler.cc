@@ -48,6 +48,7 @@ absl::Status Scheduler::Remove(SchedulerEntry* entry) {
     table->clear();
   }
   entry->num_computed = 0;
+  entry->cached_blocks = 0;
   return status;
 }
 
@@ -76,6 +77,38 @@ void Scheduler::FreeBlocks(SchedulerEntry* entry) {
     table->clear();
   }
   entry->num_computed = 0;
+  entry->cached_blocks = 0;
+}
+
+absl::Span<const int32_t> Scheduler::BlockTokens(const SchedulerEntry* entry, int64_t i) const {
+  return absl::MakeConstSpan(*entry->tokens)
+      .subspan(static_cast<size_t>(i * options_.block_size),
+               static_cast<size_t>(options_.block_size));
+}
+
+const BlockKey& Scheduler::KeyOf(SchedulerEntry* entry, int64_t i) {
+  std::vector<BlockKey>& keys = entry->block_keys;
+  while (static_cast<int64_t>(keys.size()) <= i) {
+    const int64_t j = static_cast<int64_t>(keys.size());
+    keys.push_back(ChainBlockKey(j == 0 ? BlockKey{} : keys.back(), BlockTokens(entry, j)));
+  }
+  return keys[static_cast<size_t>(i)];
+}
+
+void Scheduler::TakeCachedPrefix(SchedulerEntry* entry) {
+  entry->cached_tokens = 0;
+  if (entry->tokens == nullptr || !allocator_->caching()) return;
+  // Leave at least the last token to compute: its step produces the logits to sample from.
+  const int64_t max_blocks = (entry->num_tokens - 1) / options_.block_size;
+  for (int64_t i = 0; i < max_blocks; ++i) {
+    std::optional<int32_t> block =
+        allocator_->AcquireCached(KeyOf(entry, i), BlockTokens(entry, i));
+    if (!block.has_value()) break;
+    entry->block_table.push_back(*block);
+  }
+  entry->cached_blocks = static_cast<int64_t>(entry->block_table.size());
+  entry->num_computed = entry->cached_blocks * options_.block_size;
+  entry->cached_tokens = entry->num_computed;
 }
 
 void Scheduler::Preempt(SchedulerEntry* victim) {
@@ -139,13 +172,19 @@ std::vector<StepItem> Scheduler::Schedule() {
   while (!waiting_.empty() && budget > 0 &&
          static_cast<int64_t>(running_.size()) < options_.max_running) {
     SchedulerEntry* e = waiting_.front();
-    const int64_t need = BlocksToAdmit(e) + options_.watermark_blocks;
-    if (need > allocator_->num_free()) break;
-    const int64_t count = std::min(e->num_tokens, budget);
+    TakeCachedPrefix(e);
+    const int64_t need =
+        BlocksToAdmit(e) - static_cast<int64_t>(e->block_table.size()) + options_.watermark_blocks;
+    if (need > allocator_->num_free()) {
+      FreeBlocks(e);  // the cached blocks it took go back (still cached)
+      break;
+    }
+    const int64_t count = std::min(e->num_tokens - e->num_computed, budget);
     if (e->reserved_tokens > 0) {
       const int64_t blocks = e->max_width * BlocksFor(e->reserved_tokens);
       for (int64_t i = 0; i < blocks; ++i) e->block_table.push_back(*allocator_->Allocate());
-    } else if (!Reserve(e, count)) {
+    } else if (!Reserve(e, e->num_computed + count)) {
+      FreeBlocks(e);
       break;
     }
     for (int64_t i = 0; i < BlocksFor(e->cross_tokens); ++i) {
@@ -154,7 +193,11 @@ std::vector<StepItem> Scheduler::Schedule() {
     waiting_.pop_front();
     e->running = true;
     running_.push_back(e);
-    items.push_back({e, 0, count, count == e->num_tokens});
+    items.push_back({e, e->num_computed, count, e->num_computed + count == e->num_tokens});
+    if (e->tokens != nullptr) {
+      prefix_counts_.queried_tokens += e->num_tokens;
+      prefix_counts_.hit_tokens += e->cached_tokens;
+    }
     // Encoding the source is work of this step too (it may overdraw the budget: a source is
     // encoded whole).
     budget -= count + e->cross_tokens;
@@ -163,7 +206,25 @@ std::vector<StepItem> Scheduler::Schedule() {
 }
 
 void Scheduler::Commit(const std::vector<StepItem>& items) {
-  for (const StepItem& item : items) item.entry->num_computed = item.start + item.count;
+  for (const StepItem& item : items) {
+    SchedulerEntry* e = item.entry;
+    e->num_computed = item.start + item.count;
+    if (e->tokens == nullptr || !allocator_->caching()) continue;
+    // Every block now full (and written) becomes findable by later prompts.
+    while ((e->cached_blocks + 1) * options_.block_size <= e->num_computed &&
+           e->cached_blocks < static_cast<int64_t>(e->block_table.size())) {
+      const int64_t i = e->cached_blocks;
+      allocator_->RegisterFull(e->block_table[static_cast<size_t>(i)], KeyOf(e, i),
+                               BlockTokens(e, i));
+      ++e->cached_blocks;
+    }
+  }
+}
+
+Scheduler::PrefixCacheCounts Scheduler::TakePrefixCacheCounts() {
+  const PrefixCacheCounts counts = prefix_counts_;
+  prefix_counts_ = {};
+  return counts;
 }
 
 int64_t Scheduler::TakePreemptionCount() {

@@ -7,7 +7,10 @@
 //   2. running sequences part-way through a long prompt get the next chunk;
 //   3. waiting sequences are admitted first-come first-served while the per-step token budget, the
 //      running-sequence limit and the free blocks (their whole prompt plus a watermark) allow, each
-//      starting with a chunk of its prompt.
+//      starting with a chunk of its prompt. With prefix caching, an entry first takes the longest
+//      run of cached full blocks matching its tokens (at least one token is always left to
+//      compute, so the step that samples has logits) and starts after them.
+// Full blocks are offered to the cache as soon as their keys and values are written (Commit).
 // The engine owns the entries; the scheduler keeps pointers to them.
 #ifndef EMBER_CORE_ENGINE_SCHEDULER_H_
 #define EMBER_CORE_ENGINE_SCHEDULER_H_
@@ -58,6 +61,16 @@ struct SchedulerEntry {
   // group cannot run with only some of its beams.
   int64_t reserved_tokens = 0;
   int64_t max_width = 1;
+  // Prefix caching. The entry's tokens (prompt + generated: the engine's Sequence::tokens) when its
+  // full blocks may be shared with other entries; null when never (beam groups, encoder-decoder
+  // requests, prompt scoring, which needs every prompt row computed).
+  const std::vector<int32_t>* tokens = nullptr;
+  // Keys of the leading full blocks, as far as computed so far ([i] keys block i).
+  std::vector<BlockKey> block_keys;
+  // Leading blocks of block_table that are in the cache (taken from it, or registered since).
+  int64_t cached_blocks = 0;
+  // Tokens the last admission took from the cache instead of computing them.
+  int64_t cached_tokens = 0;
 };
 
 // One sequence's work in a step: tokens [start, start + count) of it.
@@ -86,8 +99,9 @@ class Scheduler {
   // After the step runs, the engine calls Commit.
   std::vector<StepItem> Schedule();
 
-  // Records that the step's tokens are now in the cache.
-  static void Commit(const std::vector<StepItem>& items);
+  // Records that the step's tokens are now in the cache, and offers the blocks they filled to the
+  // prefix cache.
+  void Commit(const std::vector<StepItem>& items);
 
   // Immutable after construction: safe to read from any thread.
   const SchedulerOptions& options() const { return options_; }
@@ -96,6 +110,13 @@ class Scheduler {
   const std::deque<SchedulerEntry*>& waiting() const { return waiting_; }
   // Sequences preempted since the last call (for metrics and logs).
   int64_t TakePreemptionCount();
+  // Prompt tokens of the entries admitted since the last call, and how many of them the prefix
+  // cache held (for metrics: the hit rate).
+  struct PrefixCacheCounts {
+    int64_t queried_tokens = 0;
+    int64_t hit_tokens = 0;
+  };
+  PrefixCacheCounts TakePrefixCacheCounts();
 
  private:
   int64_t BlocksFor(int64_t tokens) const;
@@ -108,12 +129,19 @@ class Scheduler {
   bool PreemptOne(const SchedulerEntry* keep);
   // Frees `victim`'s blocks and moves it from running to the front of the waiting queue.
   void Preempt(SchedulerEntry* victim);
+  // The key of the entry's full block `i` (computing the chain up to it).
+  const BlockKey& KeyOf(SchedulerEntry* entry, int64_t i);
+  absl::Span<const int32_t> BlockTokens(const SchedulerEntry* entry, int64_t i) const;
+  // Admission: takes the cached blocks matching the entry's leading full blocks into its table
+  // and marks their tokens computed.
+  void TakeCachedPrefix(SchedulerEntry* entry);
 
   SchedulerOptions options_;
   BlockAllocator* allocator_;
   std::deque<SchedulerEntry*> waiting_;
   std::vector<SchedulerEntry*> running_;  // admission order
   int64_t preemptions_ = 0;
+  PrefixCacheCounts prefix_counts_;
 };
 
 }  // namespace ember

@@ -67,6 +67,8 @@ struct Sequence {
 
   absl::Time submitted;
   std::optional<absl::Time> first_scheduled;
+  // Prompt tokens the first admission found in the prefix cache.
+  int64_t cached_prompt_tokens = 0;
   std::optional<absl::Time> first_token;
   absl::Time last_token;
 

@@ -71,9 +71,12 @@ const char* OpenAiFinishReason(FinishReason reason) {
 }
 
 nlohmann::json UsageJson(const RequestTimings& timings) {
-  return nlohmann::json{{"prompt_tokens", timings.prompt_tokens},
-                        {"completion_tokens", timings.generated_tokens},
-                        {"total_tokens", timings.prompt_tokens + timings.generated_tokens}};
+  return nlohmann::json{
+      {"prompt_tokens", timings.prompt_tokens},
+      {"completion_tokens", timings.generated_tokens},
+      {"total_tokens", timings.prompt_tokens + timings.generated_tokens},
+      // OpenAI's field for prompt tokens served from a cache.
+      {"prompt_tokens_details", {{"cached_tokens", timings.cached_prompt_tokens}}}};
 }
 
 std::string LogprobsBuilder::TokenText(int32_t id) const {

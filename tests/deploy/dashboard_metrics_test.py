@@ -134,7 +134,7 @@ class DashboardMetricsTest(unittest.TestCase):
                     for sample_labels, _ in samples:
                         labels |= set(sample_labels) - {"le"}
             live[family] = (kind, labels)
-        self.assertEqual(len(live), 18, sorted(live))
+        self.assertEqual(len(live), 22, sorted(live))
         self.maxDiff = None
         self.assertEqual(table, live, "README.md's metrics table vs the live /metrics")
 

@@ -320,6 +320,8 @@ ServerOptions ChunkedPrefillOptions() {
   ServerOptions options = TestServerOptions();
   options.engine.max_running = 4;
   options.engine.max_tokens_per_step = 4;  // a 200-token prompt takes 50 steps
+  // Every run repeats the same prompt and must prefill all of it: no prefix cache.
+  options.engine.prefix_cache = false;
   return options;
 }
 

@@ -18,8 +18,8 @@ std::unique_ptr<SchedulerEntry> Entry(uint64_t id, int64_t prompt) {
 }
 
 // Simulates the engine: commit the step, then "sample" one token for every item that asked.
-void RunStep(std::vector<StepItem>& items) {
-  Scheduler::Commit(items);
+void RunStep(Scheduler& s, std::vector<StepItem>& items) {
+  s.Commit(items);
   for (StepItem& item : items) {
     if (item.sample) ++item.entry->num_tokens;
   }
@@ -39,7 +39,7 @@ TEST(SchedulerTest, ChunksLongPromptsAndKeepsDecodesRunning) {
   EXPECT_EQ(step1[1].entry, b.get());
   EXPECT_EQ(step1[1].count, 5);  // budget 8 - 3
   EXPECT_FALSE(step1[1].sample);
-  RunStep(step1);
+  RunStep(s, step1);
   // Step 2: a decodes (1 token) first, b continues with a 7-token chunk.
   auto step2 = s.Schedule();
   ASSERT_EQ(step2.size(), 2u);
@@ -48,12 +48,12 @@ TEST(SchedulerTest, ChunksLongPromptsAndKeepsDecodesRunning) {
   EXPECT_EQ(step2[1].entry, b.get());
   EXPECT_EQ(step2[1].start, 5);
   EXPECT_EQ(step2[1].count, 7);
-  RunStep(step2);
+  RunStep(s, step2);
   auto step3 = s.Schedule();
   ASSERT_EQ(step3.size(), 2u);
   EXPECT_EQ(step3[1].count, 7);
   EXPECT_EQ(step3[1].start, 12);
-  RunStep(step3);
+  RunStep(s, step3);
   auto step4 = s.Schedule();
   EXPECT_EQ(step4[1].count, 1);  // prompt finished: 19 + 1 = 20
   EXPECT_TRUE(step4[1].sample);
@@ -67,7 +67,7 @@ TEST(SchedulerTest, BlocksGrowOnDemandAndAreFreedOnRemove) {
   auto step = s.Schedule();
   EXPECT_EQ(a->block_table.size(), 2u);
   for (int i = 0; i < 4; ++i) {
-    RunStep(step);
+    RunStep(s, step);
     step = s.Schedule();
   }
   // 5 prompt + 4 sampled = 9 tokens, 8 computed: the next decode needs positions up to 9 -> 3
@@ -88,13 +88,13 @@ TEST(SchedulerTest, AdmissionWaitsForKvRoomFirstComeFirstServed) {
   auto step = s.Schedule();
   // big takes 4 blocks; small needs 1 + watermark 1 = 2 <= 2 free: admitted too.
   ASSERT_EQ(step.size(), 2u);
-  RunStep(step);
+  RunStep(s, step);
   s.Enqueue(later.get());
   step = s.Schedule();
   // No room for `later` (0 free after growth), and it does not overtake.
   EXPECT_EQ(s.num_waiting(), 1u);
   ASSERT_TRUE(s.Remove(big.get()).ok());
-  RunStep(step);
+  RunStep(s, step);
   step = s.Schedule();
   EXPECT_EQ(s.num_waiting(), 0u);
 }
@@ -107,9 +107,9 @@ TEST(SchedulerTest, PreemptsTheNewestSequenceWhenBlocksRunOut) {
   s.Enqueue(b.get());
   auto step = s.Schedule();
   ASSERT_EQ(step.size(), 2u);  // 2 blocks each: pool full
-  RunStep(step);  // a, b now have 4 tokens, 3 computed: decode needs position 3 (block 2)
+  RunStep(s, step);  // a, b now have 4 tokens, 3 computed: decode needs position 3 (block 2)
   step = s.Schedule();
-  RunStep(step);
+  RunStep(s, step);
   step = s.Schedule();  // 5 tokens each now need 3 blocks: b is preempted so a can grow
   EXPECT_EQ(s.TakePreemptionCount(), 1);
   EXPECT_EQ(b->preemptions, 1);

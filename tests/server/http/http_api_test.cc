@@ -394,7 +394,13 @@ TEST(HttpChatTest, ChatUsesTheModelsTemplate) {
   const nlohmann::json& choice = chat.json["choices"][0];
   EXPECT_EQ(choice["message"]["role"], "assistant");
   EXPECT_EQ(choice["message"]["content"], completion.json["choices"][0]["text"]);
-  EXPECT_EQ(chat.json["usage"], completion.json["usage"]);
+  EXPECT_EQ(chat.json["usage"]["prompt_tokens"], completion.json["usage"]["prompt_tokens"]);
+  EXPECT_EQ(chat.json["usage"]["completion_tokens"], completion.json["usage"]["completion_tokens"]);
+  // The same prompt again: its full blocks (all but the last token) came from the prefix cache.
+  const int64_t prompt_tokens = chat.json["usage"]["prompt_tokens"];
+  const int64_t block = h.server().engine().model_info().block_size;
+  EXPECT_EQ(chat.json["usage"]["prompt_tokens_details"]["cached_tokens"],
+            (prompt_tokens - 1) / block * block);
   const nlohmann::json& content = choice["logprobs"]["content"];
   EXPECT_EQ(content.size(), chat.json["usage"]["completion_tokens"].get<size_t>());
   for (const nlohmann::json& entry : content) {
