@@ -37,7 +37,7 @@ class PrefixObserver : public EngineObserver {
     hit_tokens += s.prefix_cache_hit_tokens;
     queried_tokens += s.prefix_cache_queried_tokens;
     evictions = s.prefix_cache_evictions;
-    max_preemptions += s.preemptions;
+    preemptions += s.preemptions;
   }
   void OnQueueState(int64_t, int64_t, int64_t, int64_t) override {}
   void OnToken(bool, absl::Duration) override {}
@@ -46,7 +46,7 @@ class PrefixObserver : public EngineObserver {
   std::atomic<int64_t> hit_tokens{0};
   std::atomic<int64_t> queried_tokens{0};
   std::atomic<int64_t> evictions{0};
-  std::atomic<int64_t> max_preemptions{0};
+  std::atomic<int64_t> preemptions{0};
 };
 
 // What a request produced, compared bit for bit.
@@ -289,7 +289,7 @@ TEST_F(PrefixCacheTest, EvictionAndPreemptionUnderMemoryPressureKeepOutputsExact
     EXPECT_TRUE(one_by_one[i].Matches(reference[i], kLogprobTolerance)) << "request " << i;
   }
   EXPECT_GT(observer_.evictions, 0);
-  EXPECT_GT(observer_.max_preemptions, 0);
+  EXPECT_GT(observer_.preemptions, 0);
 }
 
 }  // namespace
