@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/engine/logits_processors.h"
+#include "core/kernels/row_scan.h"
 
 namespace ember {
 namespace {
@@ -110,17 +111,22 @@ void BeamSearch::SelectTopCandidates(const float* scores, int64_t vocab) {
   const int64_t total = static_cast<int64_t>(live_.size()) * vocab;
   const size_t k = static_cast<size_t>(std::min<int64_t>(2 * int64_t{options_.num_beams}, total));
   candidates_.clear();
-  for (int64_t flat = 0; flat < total; ++flat) {
+  int64_t flat = 0;
+  for (; flat < total && candidates_.size() < k; ++flat) {
     // LogSoftmax removed NaN and nothing adds +inf, but keep the ordering strict-weak regardless.
     const float score = std::isnan(scores[flat]) ? kMinusInf : scores[flat];
-    if (candidates_.size() < k) {
-      candidates_.push_back({score, flat});
-      std::push_heap(candidates_.begin(), candidates_.end(), better);
-    } else if (score > candidates_.front().score) {
-      std::pop_heap(candidates_.begin(), candidates_.end(), better);
-      candidates_.back() = {score, flat};
-      std::push_heap(candidates_.begin(), candidates_.end(), better);
-    }
+    candidates_.push_back({score, flat});
+    std::push_heap(candidates_.begin(), candidates_.end(), better);
+  }
+  // The heap is full: only a score above the worst kept one can enter (a NaN never does), so the
+  // scan jumps from one such score to the next.
+  while (flat < total) {
+    flat += FirstAbove(scores + flat, total - flat, candidates_.front().score);
+    if (flat == total) break;
+    std::pop_heap(candidates_.begin(), candidates_.end(), better);
+    candidates_.back() = {scores[flat], flat};
+    std::push_heap(candidates_.begin(), candidates_.end(), better);
+    ++flat;
   }
   std::sort(candidates_.begin(), candidates_.end(), better);
 }

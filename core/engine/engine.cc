@@ -287,6 +287,8 @@ bool Engine::Step() {
   steps.reserve(items.size());
   StepStats stats;
   int64_t newly_admitted = 0;
+  // A step whose rows cannot all be laid out is not run (every item in it ends with the error).
+  absl::Status prepared = absl::OkStatus();
   for (const StepItem& item : items) {
     Sequence* seq = sequences_.at(item.entry->id).get();
     seqs.push_back(seq);
@@ -299,7 +301,9 @@ bool Engine::Step() {
       }
     }
     if (seq->beam != nullptr) {
-      AppendBeamSteps(*seq, item, steps);
+      if (absl::Status s = AppendBeamSteps(*seq, item, steps); !s.ok() && prepared.ok()) {
+        prepared = s;
+      }
     } else {
       SequenceStep step;
       step.tokens = absl::MakeConstSpan(seq->tokens)
@@ -328,10 +332,28 @@ bool Engine::Step() {
   if (logits_.size() < static_cast<size_t>(logit_rows * vocab)) {
     logits_.resize(static_cast<size_t>(logit_rows * vocab));  // beam groups add rows
   }
-  absl::Status status = model_->Forward(steps, *cache_, logits_.data());
+  absl::Status status = prepared.ok() ? model_->Forward(steps, *cache_, logits_.data()) : prepared;
   scheduler_->Commit(items);
   const absl::Time now = clock_->Now();
-  size_t row = 0;
+  // Each sampling item's first logit row; beam groups own one row per live beam.
+  std::vector<int64_t> first_row(items.size(), 0);
+  std::vector<size_t> beam_items;
+  for (size_t i = 0, row = 0; i < items.size(); ++i) {
+    if (!items[i].sample) continue;
+    first_row[i] = static_cast<int64_t>(row);
+    row += seqs[i]->beam != nullptr ? static_cast<size_t>(seqs[i]->entry.width) : 1;
+    if (seqs[i]->beam != nullptr) beam_items.push_back(i);
+  }
+  // The beam searches' per-step work (log-softmax and top candidates over beams x vocabulary rows)
+  // is independent per group: it runs on the intra-op team; events and block hand-overs follow on
+  // this thread.
+  std::vector<std::vector<int32_t>> beam_parents(items.size());
+  if (status.ok()) {
+    ParallelFor(static_cast<int64_t>(beam_items.size()), [&](int64_t j) {
+      const size_t i = beam_items[static_cast<size_t>(j)];
+      beam_parents[i] = seqs[i]->beam->search.Step(logits_.data() + first_row[i] * vocab, vocab);
+    });
+  }
   for (size_t i = 0; i < items.size(); ++i) {
     Sequence* seq = seqs[i];
     if (!status.ok()) {
@@ -340,12 +362,10 @@ bool Engine::Step() {
     }
     if (!items[i].sample) continue;
     if (seq->beam != nullptr) {
-      float* rows = logits_.data() + static_cast<int64_t>(row) * vocab;
-      row += static_cast<size_t>(seq->entry.width);
-      HandleBeamLogits(*seq, items[i], rows, now);
+      HandleBeamStep(*seq, items[i], beam_parents[i], now);
       continue;
     }
-    float* row_logits = logits_.data() + static_cast<int64_t>(row++) * vocab;
+    float* row_logits = logits_.data() + first_row[i] * vocab;
     if (seq->max_new_tokens == 0) {  // scoring only: the prompt is done, nothing to generate
       GenerationEvent event;
       event.prompt_logprobs = seq->prompt_scorer->Take();

@@ -135,13 +135,17 @@ class Engine {
   // are inconsistent, which validation rules out).
   absl::StatusOr<BeamSearchOptions> BeamOptionsFor(const GenerationRequest& request,
                                                    int32_t max_new_tokens) const;
-  // Sets up seq.beam and its scheduler entry (all blocks reserved at admission).
+  // Sets up seq.beam and its scheduler entry (all its blocks are taken at admission).
   void StartBeamGroup(Sequence& seq, BeamSearchOptions options);
-  // The forward steps of one scheduled item of a beam request: one row per live beam.
-  void AppendBeamSteps(Sequence& seq, const StepItem& item, std::vector<SequenceStep>& steps);
-  // Advances the search with its live beams' logits ([num_live, vocab]), copies continued beams'
-  // keys/values, and finishes the request when the search is done.
-  void HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits, absl::Time now);
+  // The forward steps of one scheduled item of a beam request: one row per live beam, each beam
+  // given blocks of its own for the positions it writes. INTERNAL only if the group's blocks run
+  // out, which BeamGroupBlocks rules out.
+  absl::Status AppendBeamSteps(Sequence& seq, const StepItem& item,
+                               std::vector<SequenceStep>& steps);
+  // After the group's search advanced (BeamSearch::Step returned `parents`): hands continued
+  // beams' blocks to their successors, or finishes the request when the search is done.
+  void HandleBeamStep(Sequence& seq, const StepItem& item, const std::vector<int32_t>& parents,
+                      absl::Time now);
   // The logits processors of encoder-decoder models (bad words, forced eos) on one row before
   // sampling.
   void ApplyModelLogitsProcessors(const Sequence& seq, float* logits) const;

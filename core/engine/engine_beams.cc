@@ -1,7 +1,8 @@
 // The Engine's beam-search requests and the logits processors of encoder-decoder models. A beam
-// request is one scheduler entry whose blocks (one table per beam, each as long as the request
-// can grow) are all taken at admission; each decode step runs one row per live beam, hands their
-// logits to BeamSearch, and copies the keys/values of beams that continue another beam.
+// request is one scheduler entry whose blocks are all taken at admission; its beams share them
+// copy-on-write (BeamBlocks). Each decode step runs one row per live beam and hands their logits
+// to BeamSearch; a beam that continues another takes over its table, and only a shared block a
+// beam is about to write into is copied (its positions before the write).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -15,16 +16,6 @@
 #include "core/model/model.h"
 
 namespace ember {
-namespace {
-
-absl::Span<const int32_t> BeamTable(const Sequence& seq, int64_t beam) {
-  return absl::MakeConstSpan(seq.entry.block_table)
-      .subspan(static_cast<size_t>(beam * seq.beam->table_blocks),
-               static_cast<size_t>(seq.beam->table_blocks));
-}
-
-}  // namespace
-
 absl::StatusOr<BeamSearchOptions> Engine::BeamOptionsFor(const GenerationRequest& request,
                                                          int32_t max_new_tokens) const {
   // ValidateGenerationRequest has refused what beam search cannot honour (sampling, stop strings,
@@ -59,38 +50,48 @@ void Engine::StartBeamGroup(Sequence& seq, BeamSearchOptions options) {
   seq.entry.max_width = options.num_beams;
   seq.entry.width = 1;
   seq.beam = std::make_unique<BeamGroup>(std::move(options));
-  seq.beam->table_blocks = BlocksFor(longest);
   seq.beam->sequences = {seq.tokens};
 }
 
-void Engine::AppendBeamSteps(Sequence& seq, const StepItem& item,
-                             std::vector<SequenceStep>& steps) {
-  const BeamGroup& group = *seq.beam;
+absl::Status Engine::AppendBeamSteps(Sequence& seq, const StepItem& item,
+                                     std::vector<SequenceStep>& steps) {
+  BeamGroup& group = *seq.beam;
+  if (!group.blocks.has_value()) group.blocks.emplace(seq.entry.block_table, cache_->block_size());
   SequenceStep step;
   step.past = item.start;
   step.source = seq.source;
   step.cross_block_table = seq.entry.cross_block_table;
+  // Positions [item.start, item.start + item.count) of each beam are written by this step: each
+  // beam gets blocks of its own for them first.
+  auto prepare = [&](int32_t beam, int64_t count) -> absl::Status {
+    absl::StatusOr<std::vector<BeamBlocks::Copy>> copies =
+        group.blocks->PrepareWrite(beam, item.start, count);
+    if (!copies.ok()) return copies.status();
+    for (const BeamBlocks::Copy& c : *copies) cache_->CopyBlockPrefix(c.from, c.to, c.positions);
+    step.block_table = group.blocks->table(beam);
+    return absl::OkStatus();
+  };
   if (group.search.steps() == 0) {  // the prompt, in beam 0's table
+    if (absl::Status s = prepare(0, item.count); !s.ok()) return s;
     step.tokens = absl::MakeConstSpan(seq.tokens)
                       .subspan(static_cast<size_t>(item.start), static_cast<size_t>(item.count));
-    step.block_table = BeamTable(seq, 0);
     step.want_logits = item.sample;
     steps.push_back(step);
-    return;
+    return absl::OkStatus();
   }
   for (int32_t b = 0; b < group.search.num_live(); ++b) {
+    if (absl::Status s = prepare(b, 1); !s.ok()) return s;
     step.tokens = absl::MakeConstSpan(group.sequences[static_cast<size_t>(b)])
                       .subspan(static_cast<size_t>(item.start), 1);
-    step.block_table = BeamTable(seq, b);
     step.want_logits = true;
     steps.push_back(step);
   }
+  return absl::OkStatus();
 }
 
-void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits, absl::Time now) {
+void Engine::HandleBeamStep(Sequence& seq, const StepItem& item,
+                            const std::vector<int32_t>& parents, absl::Time now) {
   BeamGroup& group = *seq.beam;
-  const int32_t old_live = group.search.num_live();
-  const std::vector<int32_t> parents = group.search.Step(logits, model_->config().vocab_size);
   RecordTokenTime(seq, now);
   if (group.search.done()) {
     std::vector<BeamHypothesis> results = group.search.Results();
@@ -117,24 +118,13 @@ void Engine::HandleBeamLogits(Sequence& seq, const StepItem& item, float* logits
     Finish(seq, reason, absl::OkStatus(), &event);
     return;
   }
-  // New beam i continues old beam parents[i]: its table needs that beam's keys and values for
-  // every position computed so far. Sources are staged first: a table may be both read and
-  // overwritten in one reorder.
+  // New beam i continues old beam parents[i]: it takes over that beam's blocks (shared until one
+  // of them writes into a shared block: AppendBeamSteps copies it then).
+  if (absl::Status s = group.blocks->Reorder(parents); !s.ok()) {
+    Finish(seq, FinishReason::kError, s);
+    return;
+  }
   const int64_t computed = item.start + item.count;
-  std::vector<std::vector<char>> staged(static_cast<size_t>(old_live));
-  for (size_t i = 0; i < parents.size(); ++i) {
-    const int32_t p = parents[i];
-    if (p != static_cast<int32_t>(i) && staged[static_cast<size_t>(p)].empty()) {
-      cache_->ReadPositions(BeamTable(seq, p), computed, staged[static_cast<size_t>(p)]);
-    }
-  }
-  for (size_t i = 0; i < parents.size(); ++i) {
-    const int32_t p = parents[i];
-    if (p != static_cast<int32_t>(i)) {
-      cache_->WritePositions(BeamTable(seq, static_cast<int64_t>(i)), computed,
-                             staged[static_cast<size_t>(p)]);
-    }
-  }
   group.sequences.resize(parents.size());
   for (int32_t b = 0; b < group.search.num_live(); ++b) {
     std::vector<int32_t>& sequence = group.sequences[static_cast<size_t>(b)];

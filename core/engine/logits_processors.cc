@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/kernels/exp_sum.h"
+#include "core/kernels/row_scan.h"
 
 namespace ember {
 namespace {
@@ -53,10 +54,12 @@ void ForceToken(int32_t token, float* scores, int64_t vocab) {
 
 void LogSoftmax(float* scores, int64_t vocab) {
   if (scores == nullptr || vocab <= 0) return;
-  float max = kMinusInf;
-  for (int64_t i = 0; i < vocab; ++i) {
-    if (std::isnan(scores[i])) scores[i] = kMinusInf;
-    if (scores[i] > max) max = scores[i];
+  bool has_nan = false;
+  const float max = MaxIgnoringNaN(scores, vocab, &has_nan);
+  if (has_nan) {
+    for (int64_t i = 0; i < vocab; ++i) {
+      if (std::isnan(scores[i])) scores[i] = kMinusInf;
+    }
   }
   if (max == kMinusInf) return;  // nothing has any mass: every entry already is -inf
   if (max == kPlusInf) {

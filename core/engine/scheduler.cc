@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "core/engine/beam_blocks.h"
 #include "core/model/kv_cache.h"
 
 namespace ember {
@@ -57,7 +58,9 @@ int64_t Scheduler::BlocksFor(int64_t tokens) const {
 }
 
 int64_t Scheduler::BlocksToAdmit(const SchedulerEntry* e) const {
-  const int64_t own = e->reserved_tokens > 0 ? e->max_width * BlocksFor(e->reserved_tokens)
+  // A beam group is admitted (once: it is never preempted) with num_tokens = its prompt.
+  const int64_t own = e->reserved_tokens > 0 ? BeamGroupBlocks(e->num_tokens, e->reserved_tokens,
+                                                               e->max_width, options_.block_size)
                                              : BlocksFor(e->num_tokens);
   return own + BlocksFor(e->cross_tokens);
 }
@@ -181,7 +184,7 @@ std::vector<StepItem> Scheduler::Schedule() {
     }
     const int64_t count = std::min(e->num_tokens - e->num_computed, budget);
     if (e->reserved_tokens > 0) {
-      const int64_t blocks = e->max_width * BlocksFor(e->reserved_tokens);
+      const int64_t blocks = BlocksToAdmit(e) - BlocksFor(e->cross_tokens);
       for (int64_t i = 0; i < blocks; ++i) e->block_table.push_back(*allocator_->Allocate());
     } else if (!Reserve(e, e->num_computed + count)) {
       FreeBlocks(e);

@@ -56,9 +56,9 @@ struct SchedulerEntry {
   // Beam groups: rows one decode step of this entry runs (its live beams); 1 otherwise.
   int64_t width = 1;
   // Beam groups: when > 0, the longest any beam can grow (prompt + max_new_tokens). All blocks
-  // of the entry, `max_width` tables of BlocksFor(reserved_tokens) blocks back to back in
-  // block_table, are taken at admission, so the entry never grows and is never preempted: a beam
-  // group cannot run with only some of its beams.
+  // the group can need (BeamGroupBlocks: its beams share blocks copy-on-write) are taken into
+  // block_table at admission, so the entry never grows and is never preempted: a beam group
+  // cannot run with only some of its beams. The engine lays the beams' tables over them.
   int64_t reserved_tokens = 0;
   int64_t max_width = 1;
   // Prefix caching. The entry's tokens (prompt + generated: the engine's Sequence::tokens) when its

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "core/engine/beam_blocks.h"
 #include "core/engine/beam_search.h"
 #include "core/engine/prompt_scorer.h"
 #include "core/engine/request.h"
@@ -25,13 +26,13 @@ namespace ember {
 
 enum class SequenceState { kWaiting, kPrefill, kDecode, kFinished };
 
-// A beam-search request's beams. The entry's block_table holds max_width tables of
-// `table_blocks` blocks back to back; live beam b uses table b. After each step the beams that
-// continue another beam get a copy of its keys and values (KvCache::ReadPositions/WritePositions).
+// A beam-search request's beams. The entry's block_table is the group's pool of blocks, all taken
+// at admission; `blocks` (made at the first step, once the pool exists) lays one table per live
+// beam over it and shares blocks between beams copy-on-write.
 struct BeamGroup {
   explicit BeamGroup(BeamSearchOptions options) : search(std::move(options)) {}
   BeamSearch search;
-  int64_t table_blocks = 0;
+  std::optional<BeamBlocks> blocks;
   // [live beams]: the decoder prompt followed by the beam's generated tokens.
   std::vector<std::vector<int32_t>> sequences;
 };

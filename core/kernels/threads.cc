@@ -60,4 +60,13 @@ void SetIntraOpThreads(int threads) {
 
 int IntraOpThreads() { return omp_get_max_threads(); }
 
+void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n <= 1) {
+    if (n == 1) fn(0);
+    return;
+  }
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < n; ++i) fn(i);
+}
+
 }  // namespace ember

@@ -3,6 +3,8 @@
 #ifndef EMBER_CORE_KERNELS_THREADS_H_
 #define EMBER_CORE_KERNELS_THREADS_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace ember {
@@ -23,6 +25,11 @@ int CgroupCpuLimit(const std::string& cpu_max_contents);
 
 // The calling thread's current setting (>= 1).
 int IntraOpThreads();
+
+// Runs fn(i) for every i in [0, n) on the calling thread's intra-op team, items handed out one at
+// a time (for uneven work such as per-request post-processing). fn must not throw and must be safe
+// to run concurrently for different i. n <= 1 runs inline.
+void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn);
 
 }  // namespace ember
 

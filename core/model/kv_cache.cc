@@ -63,42 +63,20 @@ KvLayerView KvCache::layer(int64_t index) const {
   return view;
 }
 
-template <typename CopyRun>
-void KvCache::ForEachRun(absl::Span<const int32_t> table, int64_t positions, CopyRun copy) const {
+void KvCache::CopyBlockPrefix(int32_t from, int32_t to, int64_t positions) {
   const size_t slot_bytes = static_cast<size_t>(head_dim_) * DTypeSize(dtype_);
-  size_t offset = 0;
+  const size_t head_bytes = static_cast<size_t>(block_size_) * slot_bytes;
+  const size_t bytes = static_cast<size_t>(std::min(positions, block_size_)) * slot_bytes;
   for (int64_t l = 0; l < num_layers_; ++l) {
     const KvLayerView view = layer(l);
     for (void* pool : {view.k, view.v}) {
-      for (int64_t start = 0; start < positions; start += block_size_) {
-        const int64_t count = std::min(block_size_, positions - start);
-        const int64_t block = table[static_cast<size_t>(start / block_size_)];
-        for (int64_t h = 0; h < num_kv_heads_; ++h) {
-          char* cache = static_cast<char*>(pool) +
-                        static_cast<size_t>((block * num_kv_heads_ + h) * block_size_) * slot_bytes;
-          const size_t bytes = static_cast<size_t>(count) * slot_bytes;
-          copy(cache, offset, bytes);
-          offset += bytes;
-        }
+      char* base = static_cast<char*>(pool);
+      for (int64_t h = 0; h < num_kv_heads_; ++h) {
+        std::memcpy(base + static_cast<size_t>(to * num_kv_heads_ + h) * head_bytes,
+                    base + static_cast<size_t>(from * num_kv_heads_ + h) * head_bytes, bytes);
       }
     }
   }
-}
-
-void KvCache::ReadPositions(absl::Span<const int32_t> table, int64_t positions,
-                            std::vector<char>& out) const {
-  out.resize(static_cast<size_t>(num_layers_ * 2 * num_kv_heads_ * positions * head_dim_) *
-             DTypeSize(dtype_));
-  ForEachRun(table, positions, [&out](const char* cache, size_t offset, size_t bytes) {
-    std::memcpy(out.data() + offset, cache, bytes);
-  });
-}
-
-void KvCache::WritePositions(absl::Span<const int32_t> table, int64_t positions,
-                             const std::vector<char>& in) {
-  ForEachRun(table, positions, [&in](char* cache, size_t offset, size_t bytes) {
-    std::memcpy(cache, in.data() + offset, bytes);
-  });
 }
 
 }  // namespace ember

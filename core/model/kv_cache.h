@@ -35,13 +35,9 @@ class KvCache {
 
   KvLayerView layer(int64_t index) const;
 
-  // The keys and values of positions [0, positions) of the sequence whose blocks `table` lists,
-  // every layer, packed into `out` (resized). WritePositions puts such a copy back under another
-  // table: beam search continues a beam in another beam's blocks this way.
-  void ReadPositions(absl::Span<const int32_t> table, int64_t positions,
-                     std::vector<char>& out) const;
-  void WritePositions(absl::Span<const int32_t> table, int64_t positions,
-                      const std::vector<char>& in);
+  // Copies the keys and values of the first `positions` positions of block `from` into block
+  // `to`, every layer: a beam about to write into a block it shares gets its own copy this way.
+  void CopyBlockPrefix(int32_t from, int32_t to, int64_t positions);
   int64_t num_layers() const { return num_layers_; }
   int64_t num_blocks() const { return num_blocks_; }
   int64_t block_size() const { return block_size_; }
@@ -49,11 +45,6 @@ class KvCache {
   size_t bytes() const { return memory_.capacity(); }
 
  private:
-  // Calls copy(slot run in the cache, its offset in the packed layout, bytes) for every
-  // contiguous run of positions [0, positions) under `table`, in the packed layout's order.
-  template <typename CopyRun>
-  void ForEachRun(absl::Span<const int32_t> table, int64_t positions, CopyRun copy) const;
-
   KvCache(WeightArena memory, int64_t num_layers, int64_t num_blocks, int64_t block_size,
           int64_t num_kv_heads, int64_t head_dim, DType dtype);
 
