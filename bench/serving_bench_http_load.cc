@@ -86,13 +86,15 @@ absl::StatusOr<LoadResult> RunHttpLoad(int port, const LoadSpec& spec) {
   if (spec.clients < 1 || spec.requests < 1 || spec.prompt_tokens.empty()) {
     return absl::InvalidArgumentError("load spec needs clients, requests and a prompt");
   }
-  const nlohmann::json body = {{"prompt", spec.prompt_tokens},
-                               {"max_tokens", spec.max_new_tokens},
-                               {"temperature", 0},
-                               {"ignore_eos", true},
-                               {"stream", true},
-                               {"stream_options", {{"include_usage", true}}}};
-  const std::string text = body.dump();
+  auto body = [&spec]() {
+    const nlohmann::json json = {{"prompt", NextPrompt(spec)},
+                                 {"max_tokens", spec.max_new_tokens},
+                                 {"temperature", 0},
+                                 {"ignore_eos", true},
+                                 {"stream", true},
+                                 {"stream_options", {{"include_usage", true}}}};
+    return json.dump();
+  };
   const int workers = std::min(spec.clients, spec.requests);
   std::vector<LoadResult> partial(workers);
   std::vector<std::string> errors(workers);
@@ -107,7 +109,7 @@ absl::StatusOr<LoadResult> RunHttpLoad(int port, const LoadSpec& spec) {
   }
   const SteadyClock::time_point start = SteadyClock::now();
   client::RunClosedLoop(workers, spec.requests, [&](int worker, int /*index*/) {
-    RunOneHttp(*clients[worker], text, partial[worker], errors[worker]);
+    RunOneHttp(*clients[worker], body(), partial[worker], errors[worker]);
   });
   LoadResult result;
   result.path = "http";

@@ -1,5 +1,6 @@
 #include "bench/serving_bench_load.h"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,6 +18,9 @@ using SteadyClock = std::chrono::steady_clock;
 double SecondsBetween(SteadyClock::time_point from, SteadyClock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
+
+// Requests given a distinct prompt so far, in this process.
+std::atomic<int64_t> distinct_requests{0};
 
 absl::Status CheckSpec(const LoadSpec& spec) {
   if (spec.clients < 1 || spec.requests < 1 || spec.prompt_tokens.empty() ||
@@ -44,7 +48,7 @@ struct RequestTrace {
 void RunOneInProcess(Engine& engine, const LoadSpec& spec, int index, LoadResult& result) {
   GenerationRequest request;
   request.request_id = absl::StrCat("bench-", index);
-  request.prompt_tokens = spec.prompt_tokens;
+  request.prompt_tokens = NextPrompt(spec);
   request.sampling.temperature = 0;
   request.max_new_tokens = spec.max_new_tokens;
   request.ignore_eos = true;
@@ -86,6 +90,16 @@ void RunOneInProcess(Engine& engine, const LoadSpec& spec, int index, LoadResult
 
 }  // namespace
 
+std::vector<int32_t> NextPrompt(const LoadSpec& spec) {
+  std::vector<int32_t> prompt = spec.prompt_tokens;
+  const int64_t vocab = spec.distinct_prompts_vocab;
+  if (vocab <= 0) return prompt;
+  const int64_t n = distinct_requests.fetch_add(1);
+  prompt[0] = static_cast<int32_t>(n % vocab);
+  if (prompt.size() > 1) prompt[1] = static_cast<int32_t>((n / vocab) % vocab);
+  return prompt;
+}
+
 absl::StatusOr<LoadResult> RunGrpcLoad(const client::EmberClient& client, const LoadSpec& spec) {
   if (absl::Status s = CheckSpec(spec); !s.ok()) return s;
   client::BenchOptions options;
@@ -95,6 +109,12 @@ absl::StatusOr<LoadResult> RunGrpcLoad(const client::EmberClient& client, const 
   options.request.mutable_sampling()->set_temperature(0);
   options.request.set_max_new_tokens(spec.max_new_tokens);
   options.request.set_ignore_eos(true);
+  if (spec.distinct_prompts_vocab > 0) {
+    options.vary_request = [&spec](int, ember::v1::GenerateRequest& request) {
+      request.clear_prompt_token_ids();
+      for (int32_t t : NextPrompt(spec)) request.add_prompt_token_ids(t);
+    };
+  }
   auto bench = client::RunBench(client, options);
   if (!bench.ok()) return bench.status();
   if (bench->requests_failed > 0) {

@@ -23,7 +23,14 @@ struct LoadSpec {
   // Every request: this prompt, greedy, exactly max_new_tokens tokens (EOS ignored).
   std::vector<int32_t> prompt_tokens;
   int32_t max_new_tokens = 64;
+  // When > 0: every request of the process gets a prompt of its own (its first two tokens count
+  // requests in base vocab_size), so no two requests share a cached prefix, across runs too.
+  int64_t distinct_prompts_vocab = 0;
 };
+
+// The prompt of the next request under `spec`: spec.prompt_tokens, made distinct as the spec says.
+// Thread-safe.
+std::vector<int32_t> NextPrompt(const LoadSpec& spec);
 
 // What one load run measured. Times in seconds.
 struct LoadResult {

@@ -22,6 +22,7 @@ void RunOneRequest(const EmberClient& client, const BenchOptions& options, int i
                    BenchResult& result) {
   ember::v1::GenerateRequest request = options.request;
   if (request.request_id().empty()) request.set_request_id(absl::StrCat("bench-", index));
+  if (options.vary_request) options.vary_request(index, request);
 
   const Clock::time_point start = Clock::now();
   std::optional<Clock::time_point> previous_token;

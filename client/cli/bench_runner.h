@@ -4,6 +4,7 @@
 #define EMBER_CLIENT_CLI_BENCH_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -27,6 +28,10 @@ struct BenchOptions {
   ember::v1::GenerateRequest request;
   // Applied to every request (deadline, metadata); `handle` must be null.
   CallOptions call_options;
+  // When set, called on each request's copy of `request` before it is sent (index in
+  // [0, requests)), e.g. to give every request a prompt of its own. Called from the worker
+  // threads concurrently.
+  std::function<void(int index, ember::v1::GenerateRequest& request)> vary_request;
 };
 
 struct BenchResult {
