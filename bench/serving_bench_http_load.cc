@@ -89,7 +89,8 @@ absl::StatusOr<LoadResult> RunHttpLoad(int port, const LoadSpec& spec) {
   auto body = [&spec]() {
     const nlohmann::json json = {{"prompt", NextPrompt(spec)},
                                  {"max_tokens", spec.max_new_tokens},
-                                 {"temperature", 0},
+                                 {"temperature", spec.temperature},
+                                 {"top_p", spec.top_p},
                                  {"ignore_eos", true},
                                  {"stream", true},
                                  {"stream_options", {{"include_usage", true}}}};

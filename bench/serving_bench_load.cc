@@ -49,7 +49,8 @@ void RunOneInProcess(Engine& engine, const LoadSpec& spec, int index, LoadResult
   GenerationRequest request;
   request.request_id = absl::StrCat("bench-", index);
   request.prompt_tokens = NextPrompt(spec);
-  request.sampling.temperature = 0;
+  request.sampling.temperature = spec.temperature;
+  request.sampling.top_p = spec.top_p;
   request.max_new_tokens = spec.max_new_tokens;
   request.ignore_eos = true;
   // Shared with the callback: the engine may run (and destroy) it after the waiter has woken.
@@ -106,7 +107,8 @@ absl::StatusOr<LoadResult> RunGrpcLoad(const client::EmberClient& client, const 
   options.concurrency = spec.clients;
   options.requests = spec.requests;
   for (int32_t t : spec.prompt_tokens) options.request.add_prompt_token_ids(t);
-  options.request.mutable_sampling()->set_temperature(0);
+  options.request.mutable_sampling()->set_temperature(spec.temperature);
+  options.request.mutable_sampling()->set_top_p(spec.top_p);
   options.request.set_max_new_tokens(spec.max_new_tokens);
   options.request.set_ignore_eos(true);
   if (spec.distinct_prompts_vocab > 0) {

@@ -20,9 +20,12 @@ struct LoadSpec {
   int clients = 1;
   // Requests sent in total (spread over the clients as they free up).
   int requests = 1;
-  // Every request: this prompt, greedy, exactly max_new_tokens tokens (EOS ignored).
+  // Every request: this prompt, exactly max_new_tokens tokens (EOS ignored).
   std::vector<int32_t> prompt_tokens;
   int32_t max_new_tokens = 64;
+  // 0: greedy. Otherwise sampled at this temperature with top_p (seeded per request index).
+  float temperature = 0;
+  float top_p = 1;
   // When > 0: every request of the process gets a prompt of its own (its first two tokens count
   // requests in base vocab_size), so no two requests share a cached prefix, across runs too.
   int64_t distinct_prompts_vocab = 0;

@@ -337,21 +337,31 @@ bool Engine::Step() {
   const absl::Time now = clock_->Now();
   // Each sampling item's first logit row; beam groups own one row per live beam.
   std::vector<int64_t> first_row(items.size(), 0);
-  std::vector<size_t> beam_items;
+  std::vector<size_t> choosing;  // items that pick tokens from their rows this step
   for (size_t i = 0, row = 0; i < items.size(); ++i) {
     if (!items[i].sample) continue;
     first_row[i] = static_cast<int64_t>(row);
     row += seqs[i]->beam != nullptr ? static_cast<size_t>(seqs[i]->entry.width) : 1;
-    if (seqs[i]->beam != nullptr) beam_items.push_back(i);
+    if (seqs[i]->beam != nullptr || seqs[i]->max_new_tokens > 0) choosing.push_back(i);
   }
-  // The beam searches' per-step work (log-softmax and top candidates over beams x vocabulary rows)
-  // is independent per group: it runs on the intra-op team; events and block hand-overs follow on
-  // this thread.
+  // Picking tokens (a sampler's sort of the vocabulary, a beam search's log-softmax and top
+  // candidates over beams x vocabulary) touches only the item's own rows and state, so it runs on
+  // the intra-op team; events, block hand-overs and finishing follow on this thread, in order.
+  // A preempted sequence is recomputed up to its last sampled token and then samples the next:
+  // the sampler's state (random stream, counts) carries over, so its output is unchanged.
   std::vector<std::vector<int32_t>> beam_parents(items.size());
+  std::vector<SampledToken> sampled(items.size());
   if (status.ok()) {
-    ParallelFor(static_cast<int64_t>(beam_items.size()), [&](int64_t j) {
-      const size_t i = beam_items[static_cast<size_t>(j)];
-      beam_parents[i] = seqs[i]->beam->search.Step(logits_.data() + first_row[i] * vocab, vocab);
+    ParallelFor(static_cast<int64_t>(choosing.size()), [&](int64_t j) {
+      const size_t i = choosing[static_cast<size_t>(j)];
+      Sequence& seq = *seqs[i];
+      float* rows = logits_.data() + first_row[i] * vocab;
+      if (seq.beam != nullptr) {
+        beam_parents[i] = seq.beam->search.Step(rows, vocab);
+      } else {
+        ApplyModelLogitsProcessors(seq, rows);
+        sampled[i] = seq.sampler.Sample(rows, vocab);
+      }
     });
   }
   for (size_t i = 0; i < items.size(); ++i) {
@@ -365,18 +375,13 @@ bool Engine::Step() {
       HandleBeamStep(*seq, items[i], beam_parents[i], now);
       continue;
     }
-    float* row_logits = logits_.data() + first_row[i] * vocab;
     if (seq->max_new_tokens == 0) {  // scoring only: the prompt is done, nothing to generate
       GenerationEvent event;
       event.prompt_logprobs = seq->prompt_scorer->Take();
       Finish(*seq, FinishReason::kLength, absl::OkStatus(), &event);
       continue;
     }
-    ApplyModelLogitsProcessors(*seq, row_logits);
-    // A preempted sequence is recomputed up to its last sampled token and then samples the next:
-    // the sampler's state (random stream, counts) carries over, so its output is unchanged.
-    SampledToken sampled = seq->sampler.Sample(row_logits, vocab);
-    HandleSampledToken(*seq, sampled, now);
+    HandleSampledToken(*seq, sampled[i], now);
   }
   if (const int64_t delay_ns = step_delay_ns_.load(std::memory_order_relaxed); delay_ns > 0) {
     absl::SleepFor(absl::Nanoseconds(delay_ns));

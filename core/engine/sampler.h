@@ -48,7 +48,10 @@ class Sampler {
   Random random_;
   absl::flat_hash_map<int32_t, int32_t> prompt_counts_;  // token -> occurrences in the prompt
   absl::flat_hash_map<int32_t, int32_t> output_counts_;  // token -> occurrences generated
-  std::vector<int32_t> candidates_;                      // scratch: token ids
+  // Scratch: RankKey()s of tokens (logit and id in one integer whose ascending order is the
+  // ranking: sorting a vocabulary of them is several times faster than comparing logits by id).
+  std::vector<uint64_t> ranked_;
+  std::vector<uint64_t> sort_scratch_;
 };
 
 }  // namespace ember

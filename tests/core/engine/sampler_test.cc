@@ -1,10 +1,13 @@
 #include "core/engine/sampler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <vector>
 
+#include "core/engine/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -140,6 +143,104 @@ TEST(SamplerTest, InfiniteLogitsGetFiniteLogprobs) {
   ASSERT_EQ(two.top.size(), 3u);
   EXPECT_FLOAT_EQ(two.top[1].logprob, -std::log(2.0f));
   EXPECT_EQ(two.top[2].logprob, -inf);
+}
+
+// The sampler's token choice restated plainly (sort by logit with an id tie-break, tempered
+// probabilities in that order, top-k, top-p, min-p, one uniform draw): Sample ranks tokens with
+// integer keys and a radix sort, and must choose exactly what this does, for rows full of ties,
+// signed zeros and -inf.
+int32_t ReferenceChoice(std::vector<float> logits, const SamplingParams& p, Random& random) {
+  const int64_t n = static_cast<int64_t>(logits.size());
+  std::vector<int32_t> ids;
+  for (int32_t i = 0; i < n; ++i) {
+    if (logits[i] > -std::numeric_limits<float>::infinity()) ids.push_back(i);
+  }
+  auto better = [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
+  std::sort(ids.begin(), ids.end(), better);
+  size_t keep = ids.size();
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < keep) keep = static_cast<size_t>(p.top_k);
+  const float max = logits[ids[0]];
+  std::vector<double> probs(keep);
+  double total = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    probs[i] = std::exp((static_cast<double>(logits[ids[i]]) - max) / p.temperature);
+    total += probs[i];
+  }
+  if (p.top_p < 1.0f) {
+    double mass = 0.0;
+    size_t m = 0;
+    while (m < keep) {
+      mass += probs[m++];
+      if (mass >= p.top_p * total) break;
+    }
+    keep = m;
+  }
+  if (p.min_p > 0.0f) {
+    size_t m = 1;
+    while (m < keep && probs[m] >= p.min_p * probs[0]) ++m;
+    keep = m;
+  }
+  total = 0.0;
+  for (size_t i = 0; i < keep; ++i) total += probs[i];
+  const double target = random.Uniform() * total;
+  double cumulative = 0.0;
+  for (size_t i = 0; i < keep; ++i) {
+    cumulative += probs[i];
+    if (target < cumulative) return ids[i];
+  }
+  return ids[keep - 1];
+}
+
+TEST(SamplerTest, RankingMatchesAPlainSortWithTiesSignedZerosAndMinusInfinity) {
+  std::mt19937 rng(99);
+  int draws = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const int64_t vocab = 1 + static_cast<int64_t>(rng() % 700);
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    for (float& v : logits) {
+      switch (rng() % 8) {
+        case 0:
+          v = 0.0f;
+          break;
+        case 1:
+          v = -0.0f;
+          break;
+        case 2:
+          v = -std::numeric_limits<float>::infinity();
+          break;
+        case 3:
+          v = 1.5f;
+          break;
+        case 4:
+          v = -1e30f;
+          break;
+        default:
+          v = static_cast<float>(static_cast<int>(rng() % 2000) - 1000) / 97.0f;
+      }
+    }
+    if (std::all_of(logits.begin(), logits.end(), [](float v) { return std::isinf(v); })) {
+      logits[0] =
+          1.0f;  // the reference needs a finite token; Sample's all -inf case is tested above
+    }
+    SamplingParams p;
+    p.temperature = 0.3f + static_cast<float>(rng() % 20) / 10.0f;
+    p.top_k = rng() % 3 == 0 ? static_cast<int32_t>(1 + rng() % 50) : 0;
+    p.top_p = rng() % 2 == 0 ? 0.5f + static_cast<float>(rng() % 50) / 100.0f : 1.0f;
+    p.min_p = rng() % 3 == 0 ? static_cast<float>(rng() % 30) / 100.0f : 0.0f;
+    const uint64_t seed = rng();
+    Sampler sampler(p, seed, {});
+    Random reference_random(seed);
+    for (int draw = 0; draw < 5; ++draw) {
+      std::vector<float> row = logits;
+      const int32_t got = sampler.Sample(row.data(), vocab).token;
+      const int32_t want = ReferenceChoice(logits, p, reference_random);
+      ++draws;
+      ASSERT_EQ(got, want) << "trial " << trial << " draw " << draw << " vocab " << vocab;
+    }
+  }
+  EXPECT_EQ(draws, 1500);
 }
 
 }  // namespace
