@@ -1,9 +1,12 @@
 // The default intra-op thread count: OMP_NUM_THREADS, else the CPUs the process may use, capped by
-// a cgroup v2 CPU quota.
+// a cgroup v2 CPU quota; ParallelFor runs every index exactly once.
 #include "core/kernels/threads.h"
 
 #include <sched.h>
 #include <stdlib.h>
+
+#include <atomic>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -41,6 +44,16 @@ TEST(ThreadsTest, DefaultFollowsOmpNumThreadsThenTheAffinityMask) {
   SetIntraOpThreads(1);
   EXPECT_EQ(IntraOpThreads(), 1);
   if (saved != nullptr) setenv("OMP_NUM_THREADS", saved_value.c_str(), 1);
+}
+
+TEST(ThreadsTest, ParallelForRunsEveryIndexExactlyOnce) {
+  for (int64_t n : {0, 1, 2, 3, 17, 1000}) {
+    std::vector<std::atomic<int>> runs(static_cast<size_t>(n));
+    for (auto& r : runs) r.store(0);
+    ParallelFor(n, [&](int64_t i) { runs[static_cast<size_t>(i)].fetch_add(1); });
+    for (int64_t i = 0; i < n; ++i)
+      EXPECT_EQ(runs[static_cast<size_t>(i)].load(), 1) << n << " " << i;
+  }
 }
 
 }  // namespace
