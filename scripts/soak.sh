@@ -105,6 +105,13 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 if alive "$server_pid"; then
+  # Where it hangs, for the report: every thread's stack (when gdb is installed and allowed to
+  # attach; nothing otherwise).
+  if command -v gdb >/dev/null 2>&1; then
+    echo "---- ember_server threads (gdb) ----" >&2
+    timeout 60 gdb -p "$server_pid" -batch -ex "thread apply all bt 20" 2>&1 |
+      grep -E '^(Thread|#)' | head -n 400 >&2 || true
+  fi
   fail "ember_server still running 60 s after SIGTERM"  # the EXIT trap kills it
 fi
 server_rc=0
