@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/kernels/quant/quant_format.h"
+#include "core/tensor/dtype.h"
 
 namespace ember::quant {
 
@@ -26,10 +27,29 @@ struct QuantizedActivations {
   const int32_t* row_sum(int64_t r) const { return sum.data() + r * groups; }
 };
 
-// Quantizes x [rows, k] (row stride k, f32) for weights of geometry `g` and `scheme`. Reuses
-// out's buffers (no allocation once they are large enough).
-void QuantizeActivations(const float* x, int64_t rows, int64_t k, const QuantScheme& scheme,
-                         const PackedGeometry& g, QuantizedActivations* out);
+// Sizes out's buffers for `rows` rows of geometry `g` (so a later QuantizeActivations of at most
+// that many rows allocates nothing).
+void ReserveActivations(int64_t rows, const PackedGeometry& g, QuantizedActivations* out);
+
+// Quantizes x [rows, k] (row stride k) for weights of geometry `g` and `scheme`. x is f32 or
+// bf16 (the model's compute type; a bf16 value quantizes exactly as its f32 widening). Reuses
+// out's buffers (no allocation once they are large enough). Runs the AVX-512 implementation where
+// the CPU has it (bit for bit the same results), over the intra-op threads for large inputs.
+void QuantizeActivations(const void* x, DType dtype, int64_t rows, int64_t k,
+                         const QuantScheme& scheme, const PackedGeometry& g,
+                         QuantizedActivations* out);
+inline void QuantizeActivations(const float* x, int64_t rows, int64_t k, const QuantScheme& scheme,
+                                const PackedGeometry& g, QuantizedActivations* out) {
+  QuantizeActivations(x, DType::kF32, rows, k, scheme, g, out);
+}
+
+// One row each (out's buffers already sized by the caller): the portable statement of the scheme,
+// and the AVX-512 one (only where the CPU has AVX512F/BW). For tests and the dispatcher.
+void QuantizeActivationRowReference(const void* x, DType dtype, int64_t row, int64_t k,
+                                    const QuantScheme& scheme, QuantizedActivations* out);
+void QuantizeActivationRowAvx512(const void* x, DType dtype, int64_t row, int64_t k,
+                                 const QuantScheme& scheme, QuantizedActivations* out);
+bool HasAvx512ActivationQuant();
 
 }  // namespace ember::quant
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "core/tensor/half.h"
+#include "core/kernels/vectorize.h"
 
 namespace ember::quant {
 namespace {
@@ -25,6 +25,23 @@ float Activate(onednn::LinearActivation activation, float v) {
       break;
   }
   return v;
+}
+
+// dst = row + bias (a missing bias adds +0, as the activation branch does), plus dst's previous
+// value when accumulating: the epilogue without an activation, in a loop the compiler vectorizes.
+EMBER_VECTORIZED void AddBiasRow(const float* row, const float* bias, int64_t n, bool accumulate,
+                                 float* dst) {
+  if (bias == nullptr) {
+    if (accumulate) {
+      for (int64_t c = 0; c < n; ++c) dst[c] = dst[c] + (row[c] + 0.0f);
+    } else {
+      for (int64_t c = 0; c < n; ++c) dst[c] = row[c] + 0.0f;
+    }
+  } else if (accumulate) {
+    for (int64_t c = 0; c < n; ++c) dst[c] = dst[c] + (row[c] + bias[c]);
+  } else {
+    for (int64_t c = 0; c < n; ++c) dst[c] = row[c] + bias[c];
+  }
 }
 
 size_t BiasOffset(const PackedGeometry& g) { return static_cast<size_t>(g.total_bytes); }
@@ -78,9 +95,7 @@ absl::Status QuantLinear::Prepare(int64_t m, bool accumulate) {
   if (m <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("QuantLinear: m must be positive, got ", m));
   }
-  if (shape_.input == DType::kBF16 && widened_.size() < static_cast<size_t>(m * shape_.in)) {
-    widened_.resize(static_cast<size_t>(m * shape_.in));
-  }
+  ReserveActivations(m, packed_.geometry, &activations_);
   if (accumulate && accumulate_.size() < static_cast<size_t>(m * shape_.out)) {
     accumulate_.resize(static_cast<size_t>(m * shape_.out));
   }
@@ -90,26 +105,21 @@ absl::Status QuantLinear::Prepare(int64_t m, bool accumulate) {
 absl::Status QuantLinear::Forward(const void* x, int64_t m, float* y, bool accumulate) {
   if (absl::Status s = Prepare(m, accumulate); !s.ok()) return s;
   const int64_t n = shape_.out;
-  const float* x_f32 = static_cast<const float*>(x);
-  if (shape_.input == DType::kBF16) {
-    // Widening is exact, so bf16 activations quantize as their f32 values would.
-    WidenToF32(x, DType::kBF16, static_cast<size_t>(m * shape_.in), widened_.data());
-    x_f32 = widened_.data();
-  }
-  QuantizeActivations(x_f32, m, shape_.in, shape_.scheme, packed_.geometry, &activations_);
+  QuantizeActivations(x, shape_.input, m, shape_.in, shape_.scheme, packed_.geometry,
+                      &activations_);
   float* out = accumulate ? accumulate_.data() : y;
   QuantMatmul(kernel_, activations_, packed_, out, n);
-  const bool epilogue =
-      bias_ != nullptr || shape_.activation != onednn::LinearActivation::kNone || accumulate;
-  if (!epilogue) return absl::OkStatus();
-  for (int64_t r = 0; r < m; ++r) {
-    float* row = out + r * n;
-    float* dst = y + r * n;
-    for (int64_t c = 0; c < n; ++c) {
-      float v = row[c] + (bias_ != nullptr ? bias_[c] : 0.0f);
-      v = Activate(shape_.activation, v);
-      dst[c] = accumulate ? dst[c] + v : v;
+  if (shape_.activation != onednn::LinearActivation::kNone) {
+    for (int64_t r = 0; r < m; ++r) {
+      float* row = out + r * n;
+      float* dst = y + r * n;
+      for (int64_t c = 0; c < n; ++c) {
+        const float v = Activate(shape_.activation, row[c] + (bias_ != nullptr ? bias_[c] : 0.0f));
+        dst[c] = accumulate ? dst[c] + v : v;
+      }
     }
+  } else if (bias_ != nullptr || accumulate) {
+    for (int64_t r = 0; r < m; ++r) AddBiasRow(out + r * n, bias_, n, accumulate, y + r * n);
   }
   return absl::OkStatus();
 }

@@ -70,7 +70,6 @@ class QuantLinear final : public LinearLayer {
   QuantKernel kernel_;
   int64_t non_finite_;
   QuantizedActivations activations_;  // scratch, reused across calls
-  std::vector<float> widened_;        // [m, in] f32 copy of bf16 inputs
   std::vector<float> accumulate_;     // [m, out] scratch when accumulating
 };
 

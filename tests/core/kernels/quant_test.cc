@@ -182,6 +182,122 @@ TEST(ActivationQuantTest, RowsAndGroupsFollowTheScheme) {
   EXPECT_EQ(a.row_scale(1)[3], 0.0f);
 }
 
+// Rows that exercise every branch of the activation quantizer: normal values, an all-zero group,
+// NaN and infinities (quantized as 0), huge and subnormal values, and values that land exactly on
+// a half-way code (a group whose max is 127 has inverse scale 1, so 0.5, 1.5, -2.5 round to even).
+std::vector<float> AwkwardActivations(int64_t rows, int64_t k, int group, uint32_t seed) {
+  std::vector<float> x = RandomValues(static_cast<size_t>(rows * k), seed, 3.0f);
+  std::mt19937 rng(seed + 1);
+  const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity(),
+                            1e30f,
+                            -1e-40f,
+                            -0.0f};
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = x.data() + r * k;
+    switch (r % 4) {
+      case 0:  // an all-zero first group
+        std::fill(row, row + std::min<int64_t>(k, group), 0.0f);
+        break;
+      case 1:  // half-way values under a max of 127
+        for (int64_t c = 0; c < k; ++c) row[c] = static_cast<float>(c % 7) - 2.5f;
+        row[k / 2] = 127.0f;
+        break;
+      case 2:  // special values here and there
+        for (int i = 0; i < 4; ++i) {
+          row[std::uniform_int_distribution<int64_t>(0, k - 1)(rng)] = specials[(r + i) % 6];
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return x;
+}
+
+void ExpectSameActivations(const QuantizedActivations& a, const QuantizedActivations& b) {
+  ASSERT_EQ(a.rows, b.rows);
+  ASSERT_EQ(a.groups, b.groups);
+  ASSERT_EQ(a.padded_k, b.padded_k);
+  for (int64_t r = 0; r < a.rows; ++r) {
+    for (int64_t c = 0; c < a.padded_k; ++c) {
+      ASSERT_EQ(a.row_q(r)[c], b.row_q(r)[c]) << "row " << r << " col " << c;
+    }
+    for (int64_t gi = 0; gi < a.groups; ++gi) {
+      ASSERT_EQ(std::memcmp(&a.row_scale(r)[gi], &b.row_scale(r)[gi], sizeof(float)), 0)
+          << "scale of row " << r << " group " << gi << ": " << a.row_scale(r)[gi] << " vs "
+          << b.row_scale(r)[gi];
+      ASSERT_EQ(a.row_sum(r)[gi], b.row_sum(r)[gi]) << "row " << r << " group " << gi;
+    }
+  }
+}
+
+// The AVX-512 quantizer against the portable one, bit for bit, in f32 and bf16, every group size,
+// K with and without a partial last group.
+TEST(ActivationQuantTest, Avx512MatchesTheReferenceBitForBit) {
+  if (!HasAvx512ActivationQuant()) GTEST_SKIP() << "this CPU has no AVX512F/BW";
+  for (int group : {32, 64, 128}) {
+    for (int64_t k : {1, 15, 16, 17, 31, 32, 33, 100, 128, 129, 200, 2048, 2065}) {
+      SCOPED_TRACE(testing::Message() << "group " << group << " k " << k);
+      const int64_t rows = 8;
+      const QuantScheme scheme{8, group};
+      const PackedGeometry g = PackedGeometry::Of(16, k, scheme);
+      const std::vector<float> x = AwkwardActivations(rows, k, group, static_cast<uint32_t>(k));
+      std::vector<uint16_t> x_bf16(x.size());
+      for (size_t i = 0; i < x.size(); ++i) x_bf16[i] = FloatToBf16(x[i]);
+      for (DType dtype : {DType::kF32, DType::kBF16}) {
+        const void* data = dtype == DType::kF32 ? static_cast<const void*>(x.data())
+                                                : static_cast<const void*>(x_bf16.data());
+        QuantizedActivations fast, reference;
+        for (QuantizedActivations* a : {&fast, &reference}) {
+          ReserveActivations(rows, g, a);
+          a->rows = rows;
+          a->padded_k = g.padded_k;
+          a->groups = g.groups;
+          // Poison the buffers: every code, scale and sum must be written.
+          std::fill(a->q.begin(), a->q.end(), int8_t{99});
+          std::fill(a->scale.begin(), a->scale.end(), -1.0f);
+          std::fill(a->sum.begin(), a->sum.end(), -12345);
+        }
+        for (int64_t r = 0; r < rows; ++r) {
+          QuantizeActivationRowAvx512(data, dtype, r, k, scheme, &fast);
+          QuantizeActivationRowReference(data, dtype, r, k, scheme, &reference);
+        }
+        ExpectSameActivations(fast, reference);
+      }
+    }
+  }
+}
+
+// bf16 activations quantize exactly as their f32 widening; a large input (row-parallel) exactly
+// as row by row.
+TEST(ActivationQuantTest, Bf16AndParallelRowsGiveTheSameCodes) {
+  const int64_t rows = 40, k = 2100;
+  const QuantScheme scheme{4, 64};
+  const PackedGeometry g = PackedGeometry::Of(16, k, scheme);
+  std::vector<float> x = AwkwardActivations(rows, k, 64, 5);
+  std::vector<uint16_t> x_bf16(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x_bf16[i] = FloatToBf16(x[i]);
+    x[i] = Bf16ToFloat(x_bf16[i]);
+  }
+  QuantizedActivations from_bf16, from_f32, by_row;
+  QuantizeActivations(x_bf16.data(), DType::kBF16, rows, k, scheme, g, &from_bf16);
+  QuantizeActivations(x.data(), rows, k, scheme, g, &from_f32);
+  ExpectSameActivations(from_bf16, from_f32);
+  for (int64_t r = 0; r < rows; ++r) {
+    QuantizeActivations(x.data() + r * k, 1, k, scheme, g, &by_row);
+    for (int64_t c = 0; c < g.padded_k; ++c) {
+      ASSERT_EQ(by_row.row_q(0)[c], from_f32.row_q(r)[c]) << r << " " << c;
+    }
+    for (int64_t gi = 0; gi < g.groups; ++gi) {
+      ASSERT_EQ(by_row.row_scale(0)[gi], from_f32.row_scale(r)[gi]) << r << " " << gi;
+      ASSERT_EQ(by_row.row_sum(0)[gi], from_f32.row_sum(r)[gi]) << r << " " << gi;
+    }
+  }
+}
+
 struct Problem {
   int64_t m, n, k;
   QuantScheme scheme;
