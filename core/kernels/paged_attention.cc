@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/kernels/attention_slab_avx512.h"
 #include "core/kernels/convert.h"
 #include "core/kernels/fast_math.h"
 #include "core/kernels/onednn/matmul_attention.h"
@@ -126,6 +127,7 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
   float* scores = scratch.scores.data();
   float* acc = scratch.acc.data();
   const float* q_item = q + first_row * q_stride + kv_head * group * hd;
+  const bool avx512 = HasAvx512AttentionSlabs(hd);
 
   const int64_t blocks = (max_visible + bs - 1) / bs;
   const int64_t slab = bs * hd;
@@ -140,6 +142,11 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t n = std::min(bs, visible(r) - start);
       if (n <= 0) continue;
+      if (avx512) {
+        SlabScoresAvx512(q_item + r * q_stride, group, c.k, c.dtype, offset, n, hd, scale,
+                         scores + r * group * max_visible + start, max_visible);
+        continue;
+      }
       for (int64_t g = 0; g < group; ++g) {
         const int64_t lane = r * group + g;
         SlabScores(q_item + r * q_stride + g * hd, c.k, c.dtype, offset, n, hd, scale,
@@ -166,6 +173,11 @@ void AttendBlock(const float* q, int64_t q_stride, int64_t num_heads, const Atte
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t n = std::min(bs, visible(r) - start);
       if (n <= 0) continue;
+      if (avx512) {
+        SlabWeightedSumAvx512(scores + r * group * max_visible + start, max_visible, group, c.v,
+                              c.dtype, offset, n, hd, acc + r * group * hd);
+        continue;
+      }
       for (int64_t g = 0; g < group; ++g) {
         const int64_t lane = r * group + g;
         SlabWeightedSum(scores + lane * max_visible + start, c.v, c.dtype, offset, n, hd,

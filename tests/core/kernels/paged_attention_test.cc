@@ -21,8 +21,10 @@ struct SeqSpec {
   int64_t rows;
 };
 
+// poison_cache: every cache slot starts as NaN, so a kernel that lets an unwritten slot (past a
+// sequence's last position in its last block) reach the output fails.
 void RunCase(DType cache_type, int64_t num_heads, int64_t num_kv_heads, int64_t head_dim,
-             int64_t block_size, const std::vector<SeqSpec>& specs) {
+             int64_t block_size, const std::vector<SeqSpec>& specs, bool poison_cache = false) {
   std::mt19937 rng(42);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   auto round = [&](float x) {
@@ -37,8 +39,9 @@ void RunCase(DType cache_type, int64_t num_heads, int64_t num_kv_heads, int64_t 
 
   const size_t cache_elems =
       static_cast<size_t>(total_blocks * num_kv_heads * block_size * head_dim);
-  std::vector<float> k32(cache_elems), v32(cache_elems);
-  std::vector<uint16_t> k16(cache_elems), v16(cache_elems);
+  const float fill = poison_cache ? NAN : 0.0f;
+  std::vector<float> k32(cache_elems, fill), v32(cache_elems, fill);
+  std::vector<uint16_t> k16(cache_elems, FloatToBf16(fill)), v16(cache_elems, FloatToBf16(fill));
   KvLayerView cache;
   cache.dtype = cache_type;
   cache.k = cache_type == DType::kF32 ? static_cast<void*>(k32.data()) : k16.data();
@@ -128,6 +131,20 @@ TEST(PagedAttentionTest, LongChunksAcrossBlocksOddHeadSize) {
   ASSERT_NO_FATAL_FAILURE(
       RunCase(DType::kF32, 6, 3, 20, 16, {{5, 40}, {47, 1}, {0, 33}, {16, 17}}));
   ASSERT_NO_FATAL_FAILURE(RunCase(DType::kBF16, 6, 2, 20, 8, {{3, 37}, {70, 1}}));
+}
+
+// The head sizes with a vectorized kernel on AVX-512 CPUs (64, 128), in f32 and bf16 caches:
+// decode rows of grouped-query and multi-head models, short prompt chunks (the per-row kernel),
+// partial last blocks, and blocks larger than the kernel's 16-key tiles; the cache starts as NaN.
+TEST(PagedAttentionTest, VectorizedHeadSizesIgnoreUnwrittenSlots) {
+  for (DType type : {DType::kF32, DType::kBF16}) {
+    SCOPED_TRACE(type == DType::kF32 ? "f32" : "bf16");
+    ASSERT_NO_FATAL_FAILURE(
+        RunCase(type, 32, 4, 64, 16, {{73, 1}, {0, 1}, {15, 1}, {16, 1}, {5, 11}, {40, 3}}, true));
+    ASSERT_NO_FATAL_FAILURE(RunCase(type, 12, 12, 64, 16, {{30, 1}, {2, 5}, {47, 1}}, true));
+    ASSERT_NO_FATAL_FAILURE(RunCase(type, 8, 2, 128, 32, {{70, 1}, {0, 20}, {33, 2}}, true));
+    ASSERT_NO_FATAL_FAILURE(RunCase(type, 6, 3, 128, 16, {{100, 1}, {9, 7}}, true));
+  }
 }
 
 // Chunks of several 128-token panels (the matmul path), after a cached past, beside decodes.
