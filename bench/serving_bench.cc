@@ -28,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/engine_bench_costs.h"
 #include "bench/machine_limits.h"
+#include "bench/serving_bench_formats.h"
 #include "bench/serving_bench_http_load.h"
 #include "bench/serving_bench_load.h"
 #include "bench/weight_format_flags.h"
@@ -55,6 +56,10 @@ ABSL_FLAG(int, threads, 0,
           "capped by a cgroup v2 CPU limit.");
 ABSL_FLAG(int, rounds, 3, "Alternating gRPC / in-process rounds per client count (best kept).");
 ABSL_FLAG(std::string, json_out, "", "Also write the results as JSON to this file.");
+ABSL_FLAG(std::string, compare_formats, "",
+          "Comma-separated weight formats (dtype, int8, int4) to compare in one run: one server "
+          "each, gRPC load only, at the largest --clients, rounds alternating between formats "
+          "(--weight_group_size applies to the quantized ones). Replaces the normal report.");
 
 namespace ember::bench {
 namespace {
@@ -106,6 +111,20 @@ void PrintRow(const LoadResult& r, double bound) {
               ttft.p99 * 1e3, itl.p50 * 1e3, itl.p99 * 1e3);
 }
 
+// Prompt: fixed pseudo-random ids (same for every request, path and format); sampling and
+// prompt sharing as the flags say.
+LoadSpec MakeLoadSpec(const ModelConfig& config, int prompt_tokens, int max_new_tokens) {
+  LoadSpec spec;
+  std::mt19937 rng(20261123);
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(config.vocab_size) - 1);
+  for (int i = 0; i < prompt_tokens; ++i) spec.prompt_tokens.push_back(token(rng));
+  spec.max_new_tokens = max_new_tokens;
+  if (absl::GetFlag(FLAGS_distinct_prompts)) spec.distinct_prompts_vocab = config.vocab_size;
+  spec.temperature = static_cast<float>(absl::GetFlag(FLAGS_temperature));
+  spec.top_p = static_cast<float>(absl::GetFlag(FLAGS_top_p));
+  return spec;
+}
+
 absl::Status Run() {
   const std::string model_dir = absl::GetFlag(FLAGS_model);
   if (model_dir.empty()) return absl::InvalidArgumentError("--model is required");
@@ -127,6 +146,25 @@ absl::Status Run() {
   if (!quantize.ok()) return quantize.status();
   auto costs = ComputeModelCosts(*config, compute, *quantize);
   if (!costs.ok()) return costs.status();
+
+  if (const std::string formats = absl::GetFlag(FLAGS_compare_formats); !formats.empty()) {
+    FormatComparison comparison;
+    comparison.model_dir = model_dir;
+    comparison.compute = compute;
+    comparison.threads = absl::GetFlag(FLAGS_threads);
+    comparison.prefix_cache = absl::GetFlag(FLAGS_prefix_cache);
+    comparison.rounds = rounds;
+    comparison.requests_per_client = absl::GetFlag(FLAGS_requests_per_client);
+    for (absl::string_view name : absl::StrSplit(formats, ',', absl::SkipEmpty())) {
+      auto scheme = WeightFormatNamed(name, "--compare_formats");
+      if (!scheme.ok()) return scheme.status();
+      comparison.names.emplace_back(name);
+      comparison.schemes.push_back(*scheme);
+    }
+    comparison.spec = MakeLoadSpec(*config, prompt_tokens, max_new_tokens);
+    comparison.spec.clients = max_clients;
+    return RunFormatComparison(comparison);
+  }
 
   ServerOptions options;
   options.engine.model_dir = model_dir;
@@ -152,15 +190,7 @@ absl::Status Run() {
   auto probe = ReadBandwidthProbe::Create(size_t{512} << 20);
   if (!probe.ok()) return probe.status();
 
-  // Prompt: fixed pseudo-random ids (same for every request and path).
-  LoadSpec spec;
-  std::mt19937 rng(20261123);
-  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(config->vocab_size) - 1);
-  for (int i = 0; i < prompt_tokens; ++i) spec.prompt_tokens.push_back(token(rng));
-  spec.max_new_tokens = max_new_tokens;
-  if (absl::GetFlag(FLAGS_distinct_prompts)) spec.distinct_prompts_vocab = config->vocab_size;
-  spec.temperature = static_cast<float>(absl::GetFlag(FLAGS_temperature));
-  spec.top_p = static_cast<float>(absl::GetFlag(FLAGS_top_p));
+  LoadSpec spec = MakeLoadSpec(*config, prompt_tokens, max_new_tokens);
 
   // Warm-up: both paths once (connection set-up, first-use allocations).
   spec.clients = 1;

@@ -18,4 +18,10 @@ absl::StatusOr<std::optional<quant::QuantScheme>> WeightFormatFromFlags() {
                            "--weight_group_size");
 }
 
+absl::StatusOr<std::optional<quant::QuantScheme>> WeightFormatNamed(absl::string_view format,
+                                                                    absl::string_view flag_name) {
+  return ParseWeightFormat(format, absl::GetFlag(FLAGS_weight_group_size), flag_name,
+                           "--weight_group_size");
+}
+
 }  // namespace ember::bench
