@@ -34,7 +34,11 @@ EMBER_AVX512_VNNI inline __m512i Broadcast4(const int8_t* p) {
 // ember_quant_matmul_bench (8 layers, batch 1) it took a pass from 8.4 to 7.4 ms (int8 g128) and
 // 6.9 to 6.2 ms (int4 g64); the machine's bandwidth swings as much between runs, so treat it as a
 // hint, not a law.
+// int8 lines carry half the k of int4 lines and its decode runs two streams per core, not four:
+// 2048 bytes ahead kept more of its lines in flight (session 11: 3 % faster at M=1, median of 5
+// alternating runs; int4 was 2-8 % slower at 2048 or 4096).
 constexpr int kPrefetchBytes = 1024;
+constexpr int kPrefetchBytesInt8 = 2048;
 
 // The scales are a second, slower stream (32 bytes a group beside 512-2048 bytes of codes) that the
 // hardware prefetchers do not keep ahead of: fetch them this many groups early.
@@ -131,7 +135,7 @@ EMBER_AVX512_VNNI void BlockRows(const PackedMatrix& w, int64_t b0, const Quanti
           __m512i wv[kBlocks];
 #pragma GCC unroll 16
           for (int j = 0; j < kBlocks; ++j) {
-            _mm_prefetch(reinterpret_cast<const char*>(codes[j] + line + kPrefetchBytes),
+            _mm_prefetch(reinterpret_cast<const char*>(codes[j] + line + kPrefetchBytesInt8),
                          _MM_HINT_T0);
             wv[j] = _mm512_load_si512(codes[j] + line);
           }
