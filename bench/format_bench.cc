@@ -22,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_flags.h"
 #include "bench/engine_bench_costs.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
@@ -59,19 +60,11 @@ struct Format {
 absl::Status Run() {
   const std::string model_dir = absl::GetFlag(FLAGS_model);
   if (model_dir.empty()) return absl::InvalidArgumentError("--model is required");
-  const std::string dtype = absl::GetFlag(FLAGS_dtype);
-  if (dtype != "f32" && dtype != "bf16") {
-    return absl::InvalidArgumentError(absl::StrCat("--dtype=", dtype, ": use f32 or bf16"));
-  }
-  const std::optional<DType> compute = dtype == "bf16" ? DType::kBF16 : DType::kF32;
-  std::vector<int64_t> batches;
-  for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_batches), ',')) {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(b, &v) || v < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("--batches: '", b, "' is not >= 1"));
-    }
-    batches.push_back(v);
-  }
+  auto compute = ParseComputeFlag(absl::GetFlag(FLAGS_dtype));
+  if (!compute.ok()) return compute.status();
+  auto batches_or = ParseSizes(absl::GetFlag(FLAGS_batches), "--batches", false);
+  if (!batches_or.ok()) return batches_or.status();
+  const std::vector<int64_t>& batches = *batches_or;
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   const int64_t steps_per_round = std::max(1, absl::GetFlag(FLAGS_steps_per_round));
   const int64_t prompt_tokens = absl::GetFlag(FLAGS_prompt_tokens);

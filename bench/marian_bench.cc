@@ -18,6 +18,7 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bench_flags.h"
 #include "bench/engine_bench_runs.h"
 #include "bench/machine_limits.h"
 #include "bench/marian_bench_costs.h"
@@ -44,12 +45,6 @@ namespace {
 constexpr int64_t kMinSourceTokens = 20;
 constexpr int64_t kMaxSourceTokens = 30;
 constexpr int32_t kBeams = 4;
-
-absl::StatusOr<DType> ParseComputeFlag(const std::string& s) {
-  if (s == "f32") return DType::kF32;
-  if (s == "bf16") return DType::kBF16;
-  return absl::InvalidArgumentError(absl::StrCat("--dtype=", s, ": use f32 or bf16"));
-}
 
 absl::Status Run() {
   MarianBenchResults results;
