@@ -55,6 +55,7 @@ struct Format {
   std::optional<ModelCosts> costs;
   std::vector<double> steps;        // this batch's timed steps, seconds
   std::vector<double> roof_ratios;  // each step's rate over its paired roof
+  double step_bytes = 0;            // what one of this batch's decode steps reads
 };
 
 absl::Status Run() {
@@ -123,6 +124,7 @@ absl::Status Run() {
         auto decode = RunDecode(*f.model, *f.cache, options);
         if (!decode.ok()) return decode.status();
         const double bytes = f.costs->DecodeBytes(batch, decode->MeanContext());
+        f.step_bytes = bytes;  // every round of a batch sees the same contexts
         for (size_t i = 0; i < decode->step_seconds.size(); ++i) {
           const double gbps = (decode->probe_gbps[i] + decode->probe_gbps[i + 1]) / 2;
           f.steps.push_back(decode->step_seconds[i]);
@@ -133,11 +135,8 @@ absl::Status Run() {
     const double base = Median(formats.front().steps);
     for (const Format& f : formats) {
       const double step = Median(f.steps);
-      const double bytes =
-          f.costs->DecodeBytes(batch, static_cast<double>(prompt_tokens + warmup_steps) +
-                                          (static_cast<double>(steps_per_round) + 1.0) / 2.0);
       std::printf("%5lld %-7s %11.2f %9.1f %11.1f %11.2f %11.2fx\n", static_cast<long long>(batch),
-                  f.name.c_str(), step * 1e3, static_cast<double>(batch) / step, bytes / 1e6,
+                  f.name.c_str(), step * 1e3, static_cast<double>(batch) / step, f.step_bytes / 1e6,
                   Median(f.roof_ratios), base / step);
     }
   }

@@ -29,14 +29,11 @@ float Activate(onednn::LinearActivation activation, float v) {
 
 // dst = row + bias (a missing bias adds +0, as the activation branch does), plus dst's previous
 // value when accumulating: the epilogue without an activation, in a loop the compiler vectorizes.
+// Called only when there is a bias or an accumulation (otherwise the matmul wrote y itself).
 EMBER_VECTORIZED void AddBiasRow(const float* row, const float* bias, int64_t n, bool accumulate,
                                  float* dst) {
-  if (bias == nullptr) {
-    if (accumulate) {
-      for (int64_t c = 0; c < n; ++c) dst[c] = dst[c] + (row[c] + 0.0f);
-    } else {
-      for (int64_t c = 0; c < n; ++c) dst[c] = row[c] + 0.0f;
-    }
+  if (bias == nullptr) {  // so accumulating
+    for (int64_t c = 0; c < n; ++c) dst[c] = dst[c] + (row[c] + 0.0f);
   } else if (accumulate) {
     for (int64_t c = 0; c < n; ++c) dst[c] = dst[c] + (row[c] + bias[c]);
   } else {
