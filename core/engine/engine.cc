@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "core/engine/beam_search.h"
 #include "core/engine/block_allocator.h"
@@ -75,6 +76,9 @@ absl::string_view FinishReasonName(FinishReason reason) {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(const EngineOptions& options) {
   RETURN_IF_ERROR(ValidateOptions(options));
   SetIntraOpThreads(options.threads);
+  // The load's parallel work runs on the caller's thread; its team must not outlive it: the loop
+  // thread runs every step on a team of its own (ReleaseIntraOpTeam says why an idle one costs).
+  absl::Cleanup release_team = [] { ReleaseIntraOpTeam(); };
   const absl::Time start = absl::Now();
   ModelOptions model_options;
   model_options.compute = options.compute;
@@ -201,8 +205,15 @@ void Engine::SetStepDelayForTesting(absl::Duration delay) {
 void Engine::Loop() {
   // OpenMP thread counts are per thread: set this thread's, which the model's kernels use.
   SetIntraOpThreads(options_.threads);
+  bool holds_team = false;  // parallel regions ran since this thread last released its team
   while (true) {
     const bool idle = sequences_.empty();
+    if (idle && holds_team) {
+      // An idle engine holds no OpenMP threads (ReleaseIntraOpTeam): another engine in the process
+      // stays at full speed, and the next request pays only for starting the team again.
+      ReleaseIntraOpTeam();
+      holds_team = false;
+    }
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this, idle]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -211,6 +222,7 @@ void Engine::Loop() {
       mu_.Await(absl::Condition(&ready));
       if (stop_) break;
     }
+    holds_team = true;
     if (!Step()) {
       // Work exists but none could run (e.g. waiting for KV room): poll for cancels/deadlines.
       absl::MutexLock lock(&mu_);

@@ -60,6 +60,11 @@ void SetIntraOpThreads(int threads) {
 
 int IntraOpThreads() { return omp_get_max_threads(); }
 
+void ReleaseIntraOpTeam() {
+  // Nonzero only inside a parallel region, where there is nothing to release: ignored.
+  (void)omp_pause_resource(omp_pause_soft, omp_get_initial_device());
+}
+
 void ParallelFor(int64_t n, const std::function<void(int64_t)>& fn) {
   if (n <= 1) {
     if (n == 1) fn(0);

@@ -9,12 +9,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/kernels/threads.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/test_util/engine_state_watcher.h"
 #include "tests/test_util/event_collector.h"
 #include "tests/test_util/fake_clock.h"
+#include "tests/test_util/process_threads.h"
 #include "tests/test_util/temp_dir.h"
 #include "tools/make_model/make_model.h"
 
@@ -83,6 +85,27 @@ TEST_F(EngineTest, GreedyMatchesThePyTorchReference) {
   EXPECT_EQ(c.timings().generated_tokens, 12);
   EXPECT_EQ(c.timings().prompt_tokens, 7);
   EXPECT_EQ(watcher_.WaitForBlocksUsed(0), 0);
+}
+
+// The engine keeps no OpenMP team it is not using: not the load's on the creating thread, and not
+// its loop's once idle (an idle team slows every other team's regions; ReleaseIntraOpTeam). So an
+// idle engine adds exactly one thread to the process, its loop, and serves again after that.
+TEST_F(EngineTest, AnIdleEngineHoldsOnlyItsLoopThread) {
+  ReleaseIntraOpTeam();
+  const int64_t before = testing::WaitForProcessThreadCount(testing::ProcessThreadCount());
+  // The default thread count: teams with workers on a multi-core machine (the TSan stage runs one
+  // OpenMP thread, since libgomp's barriers are invisible to TSan, and checks only the loop).
+  auto engine = MakeEngine();
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(testing::WaitForProcessThreadCount(before + 1), before + 1) << "after the load";
+  for (int round = 0; round < 2; ++round) {
+    Collector c;
+    ASSERT_TRUE(engine->Submit(Greedy(0), c.Callback()).ok());
+    c.Wait();
+    EXPECT_EQ(c.tokens(), ReferenceGreedy(0)) << round;
+    EXPECT_EQ(testing::WaitForProcessThreadCount(before + 1), before + 1)
+        << "idle, round " << round;
+  }
 }
 
 TEST_F(EngineTest, ConcurrentRequestsGiveTheSameGreedyTokensAsAlone) {

@@ -1,5 +1,6 @@
 // The default intra-op thread count: OMP_NUM_THREADS, else the CPUs the process may use, capped by
-// a cgroup v2 CPU quota; ParallelFor runs every index exactly once.
+// a cgroup v2 CPU quota; ParallelFor runs every index exactly once; ReleaseIntraOpTeam ends the
+// calling thread's team.
 #include "core/kernels/threads.h"
 
 #include <sched.h>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/test_util/process_threads.h"
 
 namespace ember {
 namespace {
@@ -54,6 +56,26 @@ TEST(ThreadsTest, ParallelForRunsEveryIndexExactlyOnce) {
     for (int64_t i = 0; i < n; ++i)
       EXPECT_EQ(runs[static_cast<size_t>(i)].load(), 1) << n << " " << i;
   }
+}
+
+// A parallel region leaves its team's workers parked for the next one; ReleaseIntraOpTeam ends
+// them (libgomp shortens every team's spin while the process has more of them than CPUs), and the
+// next region starts a new team that computes as before.
+TEST(ThreadsTest, ReleaseIntraOpTeamEndsTheWorkersAndTheNextRegionStartsAgain) {
+  ReleaseIntraOpTeam();
+  const int64_t before = testing::WaitForProcessThreadCount(testing::ProcessThreadCount());
+  SetIntraOpThreads(3);
+  std::atomic<int> runs{0};
+  ParallelFor(64, [&](int64_t) { runs.fetch_add(1); });
+  EXPECT_EQ(runs.load(), 64);
+  EXPECT_EQ(testing::ProcessThreadCount(), before + 2) << "a team of 3 parks 2 workers";
+  ReleaseIntraOpTeam();
+  EXPECT_EQ(testing::WaitForProcessThreadCount(before), before);
+  ParallelFor(64, [&](int64_t) { runs.fetch_add(1); });
+  EXPECT_EQ(runs.load(), 128);
+  ReleaseIntraOpTeam();
+  EXPECT_EQ(testing::WaitForProcessThreadCount(before), before);
+  SetIntraOpThreads(0);
 }
 
 }  // namespace
