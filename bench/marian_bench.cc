@@ -131,6 +131,7 @@ absl::Status Run() {
     for (WorkloadResult& w : results.workloads) {
       results.load_averages.push_back(ReadLoadAverage());
       results.bandwidth_probes_gbps.push_back(probe->Measure(results.threads));
+      ReleaseIntraOpTeam();  // the probe's team would slow the engine's steps (threads.h)
       auto run = RunWorkload(**engine, results.sentences, w.spec, recorder);
       if (!run.ok()) {
         return absl::Status(run.status().code(),
