@@ -1,6 +1,7 @@
 #include "tests/test_util/process_threads.h"
 
 #include <filesystem>
+#include <thread>
 
 #include "absl/time/clock.h"
 
@@ -11,6 +12,19 @@ int64_t ProcessThreadCount() {
   for ([[maybe_unused]] const auto& entry :
        std::filesystem::directory_iterator("/proc/self/task")) {
     ++count;
+  }
+  return count;
+}
+
+int64_t BaselineProcessThreadCount() {
+  std::thread([] {}).join();
+  // The joined thread may take a moment to leave /proc; the count then stays put.
+  int64_t count = ProcessThreadCount();
+  for (int settled = 0; settled < 3;) {
+    absl::SleepFor(absl::Milliseconds(5));
+    const int64_t now = ProcessThreadCount();
+    settled = now == count ? settled + 1 : 0;
+    count = now;
   }
   return count;
 }

@@ -13,6 +13,11 @@ namespace ember::testing {
 // The entries of /proc/self/task.
 int64_t ProcessThreadCount();
 
+// The thread count to compare later counts with: first starts and joins one thread, because a
+// sanitizer runtime may start a helper thread of its own at the process's first thread creation
+// (TSan does), which would otherwise show up in the middle of a test.
+int64_t BaselineProcessThreadCount();
+
 // Polls until ProcessThreadCount() == expected or `timeout` passes; returns the last count seen.
 int64_t WaitForProcessThreadCount(int64_t expected, absl::Duration timeout = absl::Seconds(10));
 
