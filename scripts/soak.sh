@@ -34,6 +34,8 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ember-soak.XXXXXX")
 log=$work/server.log
+report=$work/soak_report.txt
+stacks=$work/server_stacks.txt
 server_pid=
 cleanup() {
   # Only the server this script started, by its pid.
@@ -52,11 +54,29 @@ alive() {
   [[ -r /proc/$1/status ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# The verdict comes first, in a few lines, so a CI system that keeps only the head of a failing
+# test's output still shows why: the reason, the checks ember_soak failed, the server log's
+# sanitizer lines; then ember_soak's whole report and the server log's tail.
 fail() {
-  echo "soak.sh: $*" >&2
+  echo "soak.sh: FAIL: $*" >&2
+  if [[ -f $report ]]; then
+    grep -E '^  FAIL |^RESULT:' "$report" >&2 || true
+  fi
   if [[ -f $log ]]; then
-    echo "---- last 40 lines of the server log ----" >&2
-    tail -n 40 "$log" >&2
+    # A sanitizer's report: its first 24 lines (the error and the top of its first stack).
+    grep -E -m1 -A24 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$log" >&2 || true
+  fi
+  if [[ -f $report ]]; then
+    echo "---- ember_soak report ----" >&2
+    cat "$report" >&2
+  fi
+  if [[ -f $log ]]; then
+    echo "---- last 60 lines of the server log ----" >&2
+    tail -n 60 "$log" >&2
+  fi
+  if [[ -s $stacks ]]; then
+    echo "---- ember_server threads (gdb) ----" >&2
+    cat "$stacks" >&2
   fi
   exit 1
 }
@@ -89,7 +109,7 @@ echo "soak.sh: ember_server pid $server_pid on $address, metrics on 127.0.0.1:$m
 soak_rc=0
 # shellcheck disable=SC2086
 "$soak" --address="$address" --metrics_url="127.0.0.1:$metrics_port" --server_pid="$server_pid" \
-  --clients="$clients" --duration_seconds="$duration" ${EMBER_SOAK_ARGS:-} || soak_rc=$?
+  --clients="$clients" --duration_seconds="$duration" ${EMBER_SOAK_ARGS:-} >"$report" || soak_rc=$?
 
 # SIGTERM: the server drains (nothing is in flight any more) and must exit 0, well within its
 # default 30 s drain grace.
@@ -108,9 +128,8 @@ if alive "$server_pid"; then
   # Where it hangs, for the report: every thread's stack (when gdb is installed and allowed to
   # attach; nothing otherwise).
   if command -v gdb >/dev/null 2>&1; then
-    echo "---- ember_server threads (gdb) ----" >&2
     timeout 60 gdb -p "$server_pid" -batch -ex "thread apply all bt 20" 2>&1 |
-      grep -E '^(Thread|#)' | head -n 400 >&2 || true
+      grep -E '^(Thread|#)' | head -n 400 >"$stacks" || true
   fi
   fail "ember_server still running 60 s after SIGTERM"  # the EXIT trap kills it
 fi
@@ -121,8 +140,9 @@ if [[ $server_rc -ne 0 ]]; then
   fail "ember_server exited with status $server_rc after SIGTERM (expected 0)"
 fi
 grep -q 'shutdown complete' "$log" || fail "ember_server exited without logging 'shutdown complete'"
-echo "soak.sh: ember_server exited 0 after SIGTERM"
 if [[ $soak_rc -ne 0 ]]; then
   fail "ember_soak failed (exit status $soak_rc)"
 fi
+cat "$report"
+echo "soak.sh: ember_server exited 0 after SIGTERM"
 echo "soak.sh: PASS"
