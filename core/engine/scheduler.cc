@@ -1,7 +1,9 @@
 #include "core/engine/scheduler.h"
 
 #include <algorithm>
+#include <cstddef>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/engine/beam_blocks.h"
 #include "core/model/kv_cache.h"
@@ -171,11 +173,26 @@ std::vector<StepItem> Scheduler::Schedule() {
     budget -= count;
   }
 
-  // 3. Admissions, first come first served.
-  while (!waiting_.empty() && budget > 0 &&
+  // 3. Admissions, first come first served, except that an entry whose next uncached block this
+  // step is computing for another entry waits one step, keeping its place: after this step that
+  // block is in the prefix cache. (Without this, a burst of requests sharing a system prompt
+  // would compute the prompt once per request in the step that admits them together.)
+  absl::flat_hash_set<BlockKey> filled_this_step;
+  if (!waiting_.empty()) {
+    for (const StepItem& item : items) {
+      AddBlocksFilled(item.entry, item.start + item.count, &filled_this_step);
+    }
+  }
+  size_t next = 0;
+  while (next < waiting_.size() && budget > 0 &&
          static_cast<int64_t>(running_.size()) < options_.max_running) {
-    SchedulerEntry* e = waiting_.front();
+    SchedulerEntry* e = waiting_[next];
     TakeCachedPrefix(e);
+    if (NextBlockFilledThisStep(e, filled_this_step)) {
+      FreeBlocks(e);  // the cached blocks it took go back (still cached)
+      ++next;
+      continue;
+    }
     const int64_t need =
         BlocksToAdmit(e) - static_cast<int64_t>(e->block_table.size()) + options_.watermark_blocks;
     if (need > allocator_->num_free()) {
@@ -193,7 +210,7 @@ std::vector<StepItem> Scheduler::Schedule() {
     for (int64_t i = 0; i < BlocksFor(e->cross_tokens); ++i) {
       e->cross_block_table.push_back(*allocator_->Allocate());
     }
-    waiting_.pop_front();
+    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(next));
     e->running = true;
     running_.push_back(e);
     items.push_back({e, e->num_computed, count, e->num_computed + count == e->num_tokens});
@@ -204,8 +221,27 @@ std::vector<StepItem> Scheduler::Schedule() {
     // Encoding the source is work of this step too (it may overdraw the budget: a source is
     // encoded whole).
     budget -= count + e->cross_tokens;
+    AddBlocksFilled(e, e->num_computed + count, &filled_this_step);
   }
   return items;
+}
+
+bool Scheduler::NextBlockFilledThisStep(SchedulerEntry* entry,
+                                        const absl::flat_hash_set<BlockKey>& filled) {
+  if (filled.empty() || entry->tokens == nullptr) return false;
+  // Only a block the cache could give it: full, and not its last token's (TakeCachedPrefix).
+  const int64_t next = entry->cached_blocks;
+  if (next >= (entry->num_tokens - 1) / options_.block_size) return false;
+  return filled.contains(KeyOf(entry, next));
+}
+
+void Scheduler::AddBlocksFilled(SchedulerEntry* entry, int64_t computed_after_step,
+                                absl::flat_hash_set<BlockKey>* filled) {
+  if (entry->tokens == nullptr || !allocator_->caching()) return;
+  for (int64_t i = entry->cached_blocks; (i + 1) * options_.block_size <= computed_after_step;
+       ++i) {
+    filled->insert(KeyOf(entry, i));
+  }
 }
 
 void Scheduler::Commit(const std::vector<StepItem>& items) {

@@ -9,7 +9,9 @@
 //      running-sequence limit and the free blocks (their whole prompt plus a watermark) allow, each
 //      starting with a chunk of its prompt. With prefix caching, an entry first takes the longest
 //      run of cached full blocks matching its tokens (at least one token is always left to
-//      compute, so the step that samples has logits) and starts after them.
+//      compute, so the step that samples has logits) and starts after them. An entry whose next
+//      uncached full block an entry admitted earlier in the same step is computing waits one
+//      step (keeping its place in the queue), and then takes that block from the cache.
 // Full blocks are offered to the cache as soon as their keys and values are written (Commit).
 // The engine owns the entries; the scheduler keeps pointers to them.
 #ifndef EMBER_CORE_ENGINE_SCHEDULER_H_
@@ -19,6 +21,7 @@
 #include <deque>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/engine/block_allocator.h"
 
@@ -135,6 +138,13 @@ class Scheduler {
   // Admission: takes the cached blocks matching the entry's leading full blocks into its table
   // and marks their tokens computed.
   void TakeCachedPrefix(SchedulerEntry* entry);
+  // In-step prefix sharing: whether the entry's next uncached full block (one the cache could
+  // give it) is among `filled`, the blocks entries admitted in this step are computing.
+  bool NextBlockFilledThisStep(SchedulerEntry* entry, const absl::flat_hash_set<BlockKey>& filled);
+  // Adds the keys of the entry's uncached blocks that are full once `computed_after_step` of its
+  // tokens are computed.
+  void AddBlocksFilled(SchedulerEntry* entry, int64_t computed_after_step,
+                       absl::flat_hash_set<BlockKey>* filled);
 
   SchedulerOptions options_;
   BlockAllocator* allocator_;

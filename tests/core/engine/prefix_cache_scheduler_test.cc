@@ -154,5 +154,94 @@ TEST(SchedulerPrefixCacheTest, EvictableBlocksCountAsRoom) {
   EXPECT_EQ(blocks.num_evictable(), 0);
 }
 
+// Requests that arrive together with a shared prefix compute it once: the first is admitted, the
+// ones whose next block it is computing wait one step (keeping their place; a request with other
+// tokens behind them is admitted now) and then take that block from the cache.
+TEST(SchedulerPrefixCacheTest, RequestsAdmittedTogetherComputeASharedPrefixOnce) {
+  BlockAllocator blocks(40);
+  Scheduler s({/*max_tokens_per_step=*/64, 8, /*block_size=*/4, 1}, &blocks);
+  std::vector<int32_t> system = Tokens(100, 8);  // two full blocks
+  auto with_tail = [&](int32_t t) {
+    std::vector<int32_t> p = system;
+    p.push_back(t);
+    p.push_back(t + 1);
+    return p;
+  };
+  CachedEntry a(1, with_tail(1)), b(2, with_tail(3)), other(3, Tokens(500, 6)), c(4, with_tail(5));
+  for (CachedEntry* e : {&a, &b, &other, &c}) s.Enqueue(&e->entry);
+
+  std::vector<StepItem> items = s.Schedule();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].entry, &a.entry);
+  EXPECT_EQ(items[0].count, 10);
+  EXPECT_EQ(items[1].entry, &other.entry) << "an unrelated prompt is not held back";
+  ASSERT_EQ(s.waiting().size(), 2u);
+  EXPECT_EQ(s.waiting()[0], &b.entry) << "the deferred keep their order";
+  EXPECT_EQ(s.waiting()[1], &c.entry);
+  EXPECT_TRUE(b.entry.block_table.empty()) << "a deferred entry holds no blocks";
+  s.Commit(items);
+  for (CachedEntry* sampled : {&a, &other}) {
+    sampled->tokens.push_back(99);
+    ++sampled->entry.num_tokens;
+  }
+
+  items = s.Schedule();  // a and other decode; b and c take both shared blocks
+  ASSERT_EQ(items.size(), 2u + 2u);
+  for (int i : {2, 3}) {
+    EXPECT_EQ(items[i].start, 8);
+    EXPECT_EQ(items[i].count, 2);
+    EXPECT_EQ(items[i].entry->cached_tokens, 8);
+    EXPECT_EQ(items[i].entry->block_table[0], a.entry.block_table[0]);
+    EXPECT_EQ(items[i].entry->block_table[1], a.entry.block_table[1]);
+  }
+  EXPECT_EQ(items[2].entry, &b.entry);
+  EXPECT_EQ(items[3].entry, &c.entry);
+  s.Commit(items);
+  const Scheduler::PrefixCacheCounts counts = s.TakePrefixCacheCounts();
+  EXPECT_EQ(counts.hit_tokens, 16);
+}
+
+// A running prefill's chunk counts too: a request that shares the block the chunk completes
+// waits for it rather than computing it again.
+TEST(SchedulerPrefixCacheTest, ARequestWaitsForTheBlockARunningPrefillCompletes) {
+  BlockAllocator blocks(40);
+  Scheduler s({/*max_tokens_per_step=*/8, 8, /*block_size=*/4, 1}, &blocks);
+  CachedEntry a(1, Tokens(100, 20));  // five full blocks
+  std::vector<int32_t> longer = Tokens(100, 20);
+  for (int32_t t : {7, 8, 9, 10}) longer.push_back(t);
+  CachedEntry b(2, longer);  // a's 20 tokens and 4 more
+  s.Enqueue(&a.entry);
+  s.Enqueue(&b.entry);
+  std::vector<StepItem> items;
+  for (int step = 0; step < 2; ++step) {  // a's first two chunks take the whole budget
+    items = s.Schedule();
+    ASSERT_EQ(items.size(), 1u);
+    s.Commit(items);
+  }
+  items = s.Schedule();  // a's last 4 tokens complete block 4: b waits for it
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].entry, &a.entry);
+  EXPECT_EQ(items[0].start, 16);
+  s.Commit(items);
+  a.tokens.push_back(99);
+  ++a.entry.num_tokens;
+  items = s.Schedule();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[1].entry, &b.entry);
+  EXPECT_EQ(items[1].start, 20) << "all five shared blocks came from the cache";
+  EXPECT_EQ(items[1].count, 4);
+}
+
+// With caching off nothing waits: two identical prompts are admitted in one step.
+TEST(SchedulerPrefixCacheTest, WithCachingOffIdenticalPromptsAreAdmittedTogether) {
+  BlockAllocator blocks(40);
+  blocks.set_caching(false);
+  Scheduler s({64, 8, 4, 1}, &blocks);
+  CachedEntry a(1, Tokens(100, 10)), b(2, Tokens(100, 10));
+  s.Enqueue(&a.entry);
+  s.Enqueue(&b.entry);
+  EXPECT_EQ(s.Schedule().size(), 2u);
+}
+
 }  // namespace
 }  // namespace ember
