@@ -103,8 +103,9 @@ const BlockKey& Scheduler::KeyOf(SchedulerEntry* entry, int64_t i) {
 void Scheduler::TakeCachedPrefix(SchedulerEntry* entry) {
   entry->cached_tokens = 0;
   if (entry->tokens == nullptr || !allocator_->caching()) return;
-  // Leave at least the last token to compute: its step produces the logits to sample from.
-  const int64_t max_blocks = (entry->num_tokens - 1) / options_.block_size;
+  // Every full block may come from the cache; when that covers every token, admission makes the
+  // last block a private copy and computes the last token again (PrivatizeLastBlock).
+  const int64_t max_blocks = entry->num_tokens / options_.block_size;
   for (int64_t i = 0; i < max_blocks; ++i) {
     std::optional<int32_t> block =
         allocator_->AcquireCached(KeyOf(entry, i), BlockTokens(entry, i));
@@ -114,6 +115,32 @@ void Scheduler::TakeCachedPrefix(SchedulerEntry* entry) {
   entry->cached_blocks = static_cast<int64_t>(entry->block_table.size());
   entry->num_computed = entry->cached_blocks * options_.block_size;
   entry->cached_tokens = entry->num_computed;
+}
+
+void Scheduler::PrivatizeLastBlock(SchedulerEntry* entry) {
+  // The step that samples needs the last token's logits, so that token is computed again, into a
+  // copy of its block: writing into the shared block could change other holders' keys and values
+  // (a kernel's rounding may depend on the batch) and the cached block must stay as registered.
+  const int32_t shared = entry->block_table.back();
+  const int32_t own = *allocator_->Allocate();  // the caller checked the room
+  copies_.push_back({shared, own, options_.block_size - 1});
+  copy_sources_.push_back(shared);  // held until Commit, after the engine has copied
+  entry->block_table.back() = own;
+  --entry->cached_blocks;
+  entry->num_computed = entry->num_tokens - 1;
+  entry->cached_tokens = entry->num_computed;
+}
+
+std::vector<BlockCopy> Scheduler::TakeBlockCopies() {
+  std::vector<BlockCopy> copies;
+  copies.swap(copies_);
+  return copies;
+}
+
+void Scheduler::ReleaseCopySources() {
+  for (int32_t block : copy_sources_) (void)allocator_->Free(block);
+  copy_sources_.clear();
+  copies_.clear();
 }
 
 void Scheduler::Preempt(SchedulerEntry* victim) {
@@ -136,6 +163,7 @@ bool Scheduler::PreemptOne(const SchedulerEntry* keep) {
 }
 
 std::vector<StepItem> Scheduler::Schedule() {
+  ReleaseCopySources();  // a step that was planned but never committed
   std::vector<StepItem> items;
   int64_t budget = options_.max_tokens_per_step;
 
@@ -193,12 +221,15 @@ std::vector<StepItem> Scheduler::Schedule() {
       ++next;
       continue;
     }
-    const int64_t need =
-        BlocksToAdmit(e) - static_cast<int64_t>(e->block_table.size()) + options_.watermark_blocks;
+    // Every token cached: its last block gets a private copy (one block more).
+    const bool privatize = e->num_computed == e->num_tokens;
+    const int64_t need = BlocksToAdmit(e) - static_cast<int64_t>(e->block_table.size()) +
+                         options_.watermark_blocks + (privatize ? 1 : 0);
     if (need > allocator_->num_free()) {
       FreeBlocks(e);  // the cached blocks it took go back (still cached)
       break;
     }
+    if (privatize) PrivatizeLastBlock(e);
     const int64_t count = std::min(e->num_tokens - e->num_computed, budget);
     if (e->reserved_tokens > 0) {
       const int64_t blocks = BlocksToAdmit(e) - BlocksFor(e->cross_tokens);
@@ -229,9 +260,9 @@ std::vector<StepItem> Scheduler::Schedule() {
 bool Scheduler::NextBlockFilledThisStep(SchedulerEntry* entry,
                                         const absl::flat_hash_set<BlockKey>& filled) {
   if (filled.empty() || entry->tokens == nullptr) return false;
-  // Only a block the cache could give it: full, and not its last token's (TakeCachedPrefix).
+  // Only a block the cache could give it: a full one (TakeCachedPrefix).
   const int64_t next = entry->cached_blocks;
-  if (next >= (entry->num_tokens - 1) / options_.block_size) return false;
+  if (next >= entry->num_tokens / options_.block_size) return false;
   return filled.contains(KeyOf(entry, next));
 }
 
@@ -245,6 +276,7 @@ void Scheduler::AddBlocksFilled(SchedulerEntry* entry, int64_t computed_after_st
 }
 
 void Scheduler::Commit(const std::vector<StepItem>& items) {
+  ReleaseCopySources();
   for (const StepItem& item : items) {
     SchedulerEntry* e = item.entry;
     e->num_computed = item.start + item.count;

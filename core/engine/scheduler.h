@@ -8,8 +8,9 @@
 //   3. waiting sequences are admitted first-come first-served while the per-step token budget, the
 //      running-sequence limit and the free blocks (their whole prompt plus a watermark) allow, each
 //      starting with a chunk of its prompt. With prefix caching, an entry first takes the longest
-//      run of cached full blocks matching its tokens (at least one token is always left to
-//      compute, so the step that samples has logits) and starts after them. An entry whose next
+//      run of cached full blocks matching its tokens and starts after them; when that run covers
+//      every token, the last block is copied (the cached one stays as it is) and the last token is
+//      computed again, so the step that samples has logits. An entry whose next
 //      uncached full block an entry admitted earlier in the same step is computing waits one
 //      step (keeping its place in the queue), and then takes that block from the cache.
 // Full blocks are offered to the cache as soon as their keys and values are written (Commit).
@@ -76,6 +77,14 @@ struct SchedulerEntry {
   int64_t cached_tokens = 0;
 };
 
+// Keys and values the engine must copy before running the planned step: the first `positions`
+// positions of block `from` into block `to` (KvCache::CopyBlockPrefix).
+struct BlockCopy {
+  int32_t from = 0;
+  int32_t to = 0;
+  int64_t positions = 0;
+};
+
 // One sequence's work in a step: tokens [start, start + count) of it.
 struct StepItem {
   SchedulerEntry* entry = nullptr;
@@ -99,8 +108,12 @@ class Scheduler {
   absl::Status Remove(SchedulerEntry* entry);
 
   // Plans the next step (allocating the blocks it needs). Empty when there is nothing to run.
-  // After the step runs, the engine calls Commit.
+  // Before running it the engine performs TakeBlockCopies(); after the step runs, it calls Commit.
   std::vector<StepItem> Schedule();
+
+  // The block copies the planned step needs first (an entry whose every token was cached computes
+  // its last token into a copy of the last block).
+  std::vector<BlockCopy> TakeBlockCopies();
 
   // Records that the step's tokens are now in the cache, and offers the blocks they filled to the
   // prefix cache.
@@ -138,6 +151,11 @@ class Scheduler {
   // Admission: takes the cached blocks matching the entry's leading full blocks into its table
   // and marks their tokens computed.
   void TakeCachedPrefix(SchedulerEntry* entry);
+  // Admission of an entry whose every token came from the cache: its last block becomes a private
+  // copy (planned in copies_) and its last token is computed again, for the logits.
+  void PrivatizeLastBlock(SchedulerEntry* entry);
+  // Frees the copies' source blocks, held from Schedule to Commit.
+  void ReleaseCopySources();
   // In-step prefix sharing: whether the entry's next uncached full block (one the cache could
   // give it) is among `filled`, the blocks entries admitted in this step are computing.
   bool NextBlockFilledThisStep(SchedulerEntry* entry, const absl::flat_hash_set<BlockKey>& filled);
@@ -152,6 +170,8 @@ class Scheduler {
   std::vector<SchedulerEntry*> running_;  // admission order
   int64_t preemptions_ = 0;
   PrefixCacheCounts prefix_counts_;
+  std::vector<BlockCopy> copies_;
+  std::vector<int32_t> copy_sources_;
 };
 
 }  // namespace ember

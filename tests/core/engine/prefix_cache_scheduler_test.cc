@@ -113,16 +113,32 @@ TEST(SchedulerPrefixCacheTest, AdmissionTakesTheCachedPrefixAndComputesTheRest) 
   EXPECT_EQ(blocks.ref_count(a.entry.block_table[0]), 2);
   s.Commit(items);
 
-  // A prompt that is exactly the cached blocks still computes its last token.
+  // A prompt that is exactly the cached blocks computes only its last token again, into a
+  // private copy of its last block (the shared one is neither written nor given up).
   CachedEntry c(3, Tokens(100, 8));
   s.Enqueue(&c.entry);
+  const int32_t shared_last = a.entry.block_table[1];
+  const int32_t holders = blocks.ref_count(shared_last);
   items = s.Schedule();
   const StepItem& last = items.back();
   EXPECT_EQ(last.entry, &c.entry);
-  EXPECT_EQ(last.start, 4);
-  EXPECT_EQ(last.count, 4);
+  EXPECT_EQ(last.start, 7);
+  EXPECT_EQ(last.count, 1);
   EXPECT_TRUE(last.sample);
+  EXPECT_EQ(c.entry.cached_tokens, 7);
+  ASSERT_EQ(c.entry.block_table.size(), 2u);
+  EXPECT_EQ(c.entry.block_table[0], a.entry.block_table[0]);
+  const int32_t own = c.entry.block_table[1];
+  EXPECT_NE(own, shared_last);
+  const std::vector<BlockCopy> copies = s.TakeBlockCopies();
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].from, shared_last);
+  EXPECT_EQ(copies[0].to, own);
+  EXPECT_EQ(copies[0].positions, 3);
+  EXPECT_TRUE(s.TakeBlockCopies().empty()) << "taken once";
+  EXPECT_EQ(blocks.ref_count(shared_last), holders + 1) << "the source is held until Commit";
   s.Commit(items);
+  EXPECT_EQ(blocks.ref_count(shared_last), holders);
 
   // Removing every sharer leaves the blocks cached and evictable, none held.
   ASSERT_TRUE(s.Remove(&a.entry).ok());
@@ -133,7 +149,7 @@ TEST(SchedulerPrefixCacheTest, AdmissionTakesTheCachedPrefixAndComputesTheRest) 
   EXPECT_GE(blocks.num_evictable(), 2);
   const Scheduler::PrefixCacheCounts counts = s.TakePrefixCacheCounts();
   EXPECT_EQ(counts.queried_tokens, 10 + 10 + 8);
-  EXPECT_EQ(counts.hit_tokens, 8 + 4);
+  EXPECT_EQ(counts.hit_tokens, 8 + 7);
 }
 
 // A request is never refused room that evicting cached blocks would give.

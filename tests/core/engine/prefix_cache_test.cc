@@ -222,14 +222,14 @@ TEST_F(PrefixCacheTest, OutputsAreIdenticalWithTheCacheOnAndOff) {
             << MaxLogprobDiff(together, reference) << "; cache off, prefilled in chunks of 8: "
             << MaxLogprobDiff(chunked_outputs, reference) << "\n";
   // One by one: the 48-token prompt follows the 35-token one, which left two full blocks (32
-  // tokens) of the shared beginning; the seeded round finds every prompt's full blocks but the
-  // last token's.
+  // tokens) of the shared beginning; the seeded round finds every prompt's full blocks, and a
+  // prompt made only of full blocks computes just its last token again.
   const int64_t block = on->model_info().block_size;
   EXPECT_EQ(one_by_one[1].cached_prompt_tokens, 32);
   for (size_t i = 0; i < prompts.size(); ++i) {
     const Output& again = one_by_one[prompts.size() + i];
-    EXPECT_EQ(again.cached_prompt_tokens,
-              (static_cast<int64_t>(prompts[i].size()) - 1) / block * block)
+    const int64_t n = static_cast<int64_t>(prompts[i].size());
+    EXPECT_EQ(again.cached_prompt_tokens, n % block == 0 ? n - 1 : n / block * block)
         << "prompt " << i;
   }
   EXPECT_GT(observer_.hit_tokens, 0);
