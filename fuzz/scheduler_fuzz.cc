@@ -88,6 +88,12 @@ class Harness {
 
   void Step(bool fail) {
     const std::vector<StepItem> items = scheduler_.Schedule();
+    // As the engine does before the forward pass. A copy's target is the request's own block.
+    scheduler_.PerformBlockCopies([&](const BlockCopy& copy) {
+      EMBER_FUZZ_CHECK(blocks_.ref_count(copy.to) == 1 && blocks_.ref_count(copy.from) >= 1,
+                       "copy from block ", copy.from, " (", blocks_.ref_count(copy.from),
+                       " holders) into block ", copy.to, " (", blocks_.ref_count(copy.to), ")");
+    });
     CheckItems(items);
     if (fail) {  // the forward pass failed: the engine finishes every sequence of the step
       for (const StepItem& item : items) Finish(*Owner(item.entry));

@@ -279,9 +279,9 @@ bool Engine::Step() {
   TakeInbox();
   ExpireDeadlines(clock_->Now());
   std::vector<StepItem> items = scheduler_->Schedule();
-  for (const BlockCopy& copy : scheduler_->TakeBlockCopies()) {
+  scheduler_->PerformBlockCopies([this](const BlockCopy& copy) {
     cache_->CopyBlockPrefix(copy.from, copy.to, copy.positions);
-  }
+  });
   const int64_t preemptions = scheduler_->TakePreemptionCount();
   if (items.empty()) {
     if (options_.observer != nullptr) {

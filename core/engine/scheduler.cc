@@ -131,10 +131,9 @@ void Scheduler::PrivatizeLastBlock(SchedulerEntry* entry) {
   entry->cached_tokens = entry->num_computed;
 }
 
-std::vector<BlockCopy> Scheduler::TakeBlockCopies() {
-  std::vector<BlockCopy> copies;
-  copies.swap(copies_);
-  return copies;
+void Scheduler::PerformBlockCopies(absl::FunctionRef<void(const BlockCopy&)> copy) {
+  for (const BlockCopy& c : copies_) copy(c);
+  ReleaseCopySources();
 }
 
 void Scheduler::ReleaseCopySources() {

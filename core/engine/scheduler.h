@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "core/engine/block_allocator.h"
 
@@ -108,12 +109,13 @@ class Scheduler {
   absl::Status Remove(SchedulerEntry* entry);
 
   // Plans the next step (allocating the blocks it needs). Empty when there is nothing to run.
-  // Before running it the engine performs TakeBlockCopies(); after the step runs, it calls Commit.
+  // Before running it the engine calls PerformBlockCopies; after the step runs, Commit.
   std::vector<StepItem> Schedule();
 
-  // The block copies the planned step needs first (an entry whose every token was cached computes
-  // its last token into a copy of the last block).
-  std::vector<BlockCopy> TakeBlockCopies();
+  // Calls `copy` for every block copy the planned step needs first (an entry whose every token was
+  // cached computes its last token into a copy of its last block), then lets go of the sources,
+  // which the scheduler held so that nothing could evict or overwrite them before the copy.
+  void PerformBlockCopies(absl::FunctionRef<void(const BlockCopy&)> copy);
 
   // Records that the step's tokens are now in the cache, and offers the blocks they filled to the
   // prefix cache.
@@ -154,7 +156,8 @@ class Scheduler {
   // Admission of an entry whose every token came from the cache: its last block becomes a private
   // copy (planned in copies_) and its last token is computed again, for the logits.
   void PrivatizeLastBlock(SchedulerEntry* entry);
-  // Frees the copies' source blocks, held from Schedule to Commit.
+  // Frees the copies' source blocks (held from Schedule until PerformBlockCopies; Commit and the
+  // next Schedule free them if it was never called) and forgets the copies.
   void ReleaseCopySources();
   // In-step prefix sharing: whether the entry's next uncached full block (one the cache could
   // give it) is among `filled`, the blocks entries admitted in this step are computing.

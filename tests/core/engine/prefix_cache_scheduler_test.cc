@@ -130,15 +130,17 @@ TEST(SchedulerPrefixCacheTest, AdmissionTakesTheCachedPrefixAndComputesTheRest) 
   EXPECT_EQ(c.entry.block_table[0], a.entry.block_table[0]);
   const int32_t own = c.entry.block_table[1];
   EXPECT_NE(own, shared_last);
-  const std::vector<BlockCopy> copies = s.TakeBlockCopies();
+  EXPECT_EQ(blocks.ref_count(shared_last), holders + 1) << "the source is held until the copy";
+  std::vector<BlockCopy> copies;
+  s.PerformBlockCopies([&](const BlockCopy& copy) { copies.push_back(copy); });
   ASSERT_EQ(copies.size(), 1u);
   EXPECT_EQ(copies[0].from, shared_last);
   EXPECT_EQ(copies[0].to, own);
   EXPECT_EQ(copies[0].positions, 3);
-  EXPECT_TRUE(s.TakeBlockCopies().empty()) << "taken once";
-  EXPECT_EQ(blocks.ref_count(shared_last), holders + 1) << "the source is held until Commit";
-  s.Commit(items);
   EXPECT_EQ(blocks.ref_count(shared_last), holders);
+  s.PerformBlockCopies([&](const BlockCopy& copy) { copies.push_back(copy); });
+  EXPECT_EQ(copies.size(), 1u) << "performed once";
+  s.Commit(items);
 
   // Removing every sharer leaves the blocks cached and evictable, none held.
   ASSERT_TRUE(s.Remove(&a.entry).ok());
