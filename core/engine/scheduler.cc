@@ -124,7 +124,7 @@ void Scheduler::PrivatizeLastBlock(SchedulerEntry* entry) {
   const int32_t shared = entry->block_table.back();
   const int32_t own = *allocator_->Allocate();  // the caller checked the room
   copies_.push_back({shared, own, options_.block_size - 1});
-  copy_sources_.push_back(shared);  // held until Commit, after the engine has copied
+  copy_sources_.push_back(shared);  // held until the engine has copied it (PerformBlockCopies)
   entry->block_table.back() = own;
   --entry->cached_blocks;
   entry->num_computed = entry->num_tokens - 1;

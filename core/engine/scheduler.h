@@ -10,9 +10,10 @@
 //      starting with a chunk of its prompt. With prefix caching, an entry first takes the longest
 //      run of cached full blocks matching its tokens and starts after them; when that run covers
 //      every token, the last block is copied (the cached one stays as it is) and the last token is
-//      computed again, so the step that samples has logits. An entry whose next
-//      uncached full block an entry admitted earlier in the same step is computing waits one
-//      step (keeping its place in the queue), and then takes that block from the cache.
+//      computed again, so the step that samples has logits. An entry whose next uncached full
+//      block this step is computing for another entry (a running prefill's chunk, or an entry
+//      admitted before it) waits one step, keeping its place in the queue, and then takes that
+//      block from the cache.
 // Full blocks are offered to the cache as soon as their keys and values are written (Commit).
 // The engine owns the entries; the scheduler keeps pointers to them.
 #ifndef EMBER_CORE_ENGINE_SCHEDULER_H_
@@ -160,7 +161,7 @@ class Scheduler {
   // next Schedule free them if it was never called) and forgets the copies.
   void ReleaseCopySources();
   // In-step prefix sharing: whether the entry's next uncached full block (one the cache could
-  // give it) is among `filled`, the blocks entries admitted in this step are computing.
+  // give it) is among `filled`, the blocks this step is computing for other entries.
   bool NextBlockFilledThisStep(SchedulerEntry* entry, const absl::flat_hash_set<BlockKey>& filled);
   // Adds the keys of the entry's uncached blocks that are full once `computed_after_step` of its
   // tokens are computed.
