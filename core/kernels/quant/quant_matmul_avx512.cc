@@ -289,18 +289,22 @@ void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int6
         }
       }
     } else {
-      // int4 decode: four blocks (four weight streams) per task. A line carries twice the k of an
-      // int8 line, so one stream per core left it waiting on memory: a batch-1 pass ran at
+      // int4 decode: eight blocks (eight weight streams) per task. A line carries twice the k of
+      // an int8 line, so one stream per core left it waiting on memory: a batch-1 pass ran at
       // 0.81-0.84 of the read probe with one block per task, 0.85-0.87 with two, 0.89-1.00 with
-      // four (ember_quant_matmul_bench --rows=1, int4 g64).
-      const int64_t quads = (blocks + 3) / 4;
+      // four (ember_quant_matmul_bench --rows=1, int4 g64, probe about 45 GB/s). Where the probe
+      // reads 60-70 GB/s, four fell to 0.66-0.73; eight were faster in each of three in-process
+      // alternations (session 14, 16 layers, 30 passes each: medians 2-4 % lower). Eight dot
+      // chains and eight f32 sums still fit the registers; sixteen would not.
+      const int64_t tasks = (blocks + 7) / 8;
 #pragma omp parallel for schedule(static)
-      for (int64_t p = 0; p < quads; ++p) {
-        int64_t b = 4 * p;
-        if (b + 4 <= blocks) {
-          BlockRows<kBits, 1, 4>(w, b, x, 0, y, ldy);
+      for (int64_t p = 0; p < tasks; ++p) {
+        int64_t b = 8 * p;
+        if (b + 8 <= blocks) {
+          BlockRows<kBits, 1, 8>(w, b, x, 0, y, ldy);
           continue;
         }
+        for (; b + 4 <= blocks; b += 4) BlockRows<kBits, 1, 4>(w, b, x, 0, y, ldy);
         for (; b < blocks; ++b) BlockRows<kBits, 1, 1>(w, b, x, 0, y, ldy);
       }
     }
