@@ -310,17 +310,22 @@ void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int6
     }
     return;
   }
-  // Batches. Up to kMaxQuadRows rows (decode batches, and the decode + prompt-chunk steps of
-  // continuous batching): four blocks at a time, so each loaded activation quad feeds four weight
-  // lines (their sums wait in y between groups). Larger M (prefill) re-reads each tile's weights
-  // for every 4 rows, and there pairs of blocks with sums in registers are faster.
-  // ember_quant_matmul_bench, TinyLlama shapes, ms a pass, quads vs pairs: int8 g128 M=16 15.0 vs
-  // 16.9, M=32 23.1 vs 26.6, M=512 311 vs 297; int4 g64 M=16 11.5 vs 12.4, M=32 22.1 vs 21.7,
-  // M=512 341 vs 302. Session 11, int4 g64 over one layer's fused shapes (qkv, o, gate+up, down),
-  // medians of 9 passes in two alternating runs: M=33 11.9/11.7 vs 9.9/9.4 ms, M=40 12.8/13.6 vs
-  // 11.5/11.6, M=48 15.8/16.2 vs 13.8/13.7, M=64 18.7/20.7 vs 17.2/19.4 (quads first); past 64
-  // the two were within the host's noise.
-  constexpr int64_t kMaxQuadRows = 64;
+  // Batches. Up to kMaxQuadRows rows (small decode batches; for int8 also the decode +
+  // prompt-chunk steps of continuous batching): four blocks at a time, so each loaded activation
+  // quad feeds four weight lines (their sums wait in y between groups). Larger M (prefill) re-reads
+  // each tile's weights for every 4 rows, and there pairs of blocks with sums in registers are
+  // faster. ember_quant_matmul_bench, TinyLlama shapes, ms a pass, quads vs pairs: int8 g128
+  // M=16 15.0 vs 16.9, M=32 23.1 vs 26.6, M=512 311 vs 297; int4 g64 M=16 11.5 vs 12.4, M=32 22.1
+  // vs 21.7, M=512 341 vs 302. Session 11, int4 g64 over one layer's fused shapes (qkv, o, gate+up,
+  // down), medians of 9 passes in two alternating runs: M=33 11.9/11.7 vs 9.9/9.4 ms,
+  // M=40 12.8/13.6 vs 11.5/11.6, M=48 15.8/16.2 vs 13.8/13.7, M=64 18.7/20.7 vs 17.2/19.4 (quads
+  // first); past 64 the two were within the host's noise. int4 changed sides once the later passes
+  // prefetched the next tile (Blocks): session 14, in-process alternation over 16 layers, medians
+  // of 10 passes, quads vs pairs: int4 g64 M=4 9.4 vs 11.3 ms, M=8 19.5 vs 20.6, M=12 19.6 vs 19.7,
+  // M=16 24.3 vs 23.1 and 24.0 vs 22.8, M=32 53.5 vs 45.2, M=64 86.1 vs 82.5; int4 g32 M=16 28.5
+  // vs 24.8, g128 21.0 vs 20.2; int8 g128 M=16 28.0 vs 27.9 (unchanged, so int8 keeps quads up to
+  // 64).
+  constexpr int64_t kMaxQuadRows = kBits == 8 ? 64 : 12;
   if (x.rows <= kMaxQuadRows) {
     const int64_t quads = (blocks + 3) / 4;
 #pragma omp parallel for schedule(static)
