@@ -34,9 +34,10 @@ EMBER_AVX512_VNNI inline __m512i Broadcast4(const int8_t* p) {
 // ember_quant_matmul_bench (8 layers, batch 1) it took a pass from 8.4 to 7.4 ms (int8 g128) and
 // 6.9 to 6.2 ms (int4 g64); the machine's bandwidth swings as much between runs, so treat it as a
 // hint, not a law.
-// int8 lines carry half the k of int4 lines and its decode runs two streams per core, not four:
-// 2048 bytes ahead kept more of its lines in flight (session 11: 3 % faster at M=1, median of 5
-// alternating runs; int4 was 2-8 % slower at 2048 or 4096).
+// int8 lines carry half the k of int4 lines: 2048 bytes ahead kept more of its lines in flight when
+// its decode ran two streams per core (session 11: 3 % faster at M=1, median of 5 alternating runs;
+// int4 was 2-8 % slower at 2048 or 4096). With four streams (session 14) 1024 and 2048 were within
+// the noise of two in-process alternations, 3072 slower.
 constexpr int kPrefetchBytes = 1024;
 constexpr int kPrefetchBytesInt8 = 2048;
 
@@ -275,38 +276,29 @@ template <int kBits>
 void Matmul(const QuantizedActivations& x, const PackedMatrix& w, float* y, int64_t ldy) {
   const int64_t blocks = w.geometry.padded_n / kBlockRows;
   if (x.rows == 1) {
-    if constexpr (kBits == 8) {
-      // int8 decode: two blocks (two weight streams) per task. Session 11, 16 layers of TinyLlama
-      // matrices, one block vs two alternating in one process, medians of 21 passes: two were
-      // faster in 5 of 5 runs (ratios 0.93-0.99, about 4 %); four gained as much but unevenly.
-      const int64_t pairs = (blocks + 1) / 2;
+    // Decode: several blocks (weight streams) per task, so each core keeps enough lines in flight.
+    // int8: four. Session 11 (16 layers of TinyLlama matrices, medians of 21 passes) found two
+    // faster than one in 5 of 5 runs (about 4 %) and four unevenly so; session 14, on one layer's
+    // fused shapes (qkv, o, gate+up, down) alternating in one process, four beat two in 4 of 4 runs
+    // (medians 15.1-15.6 vs 15.8-16.2 ms a pass; eight in between).
+    // int4: eight. A line carries twice the k of an int8 line, so one stream per core left it
+    // waiting on memory: a batch-1 pass ran at 0.81-0.84 of the read probe with one block per
+    // task, 0.85-0.87 with two, 0.89-1.00 with four (ember_quant_matmul_bench --rows=1, int4 g64,
+    // probe about 45 GB/s). Where the probe reads 60-70 GB/s, four fell to 0.66-0.73; eight were
+    // faster in each of three in-process alternations (session 14, 16 layers, 30 passes each:
+    // medians 2-4 % lower). Eight dot chains and eight f32 sums still fit the registers; sixteen
+    // would not.
+    constexpr int64_t kTaskBlocks = kBits == 8 ? 4 : 8;
+    const int64_t tasks = (blocks + kTaskBlocks - 1) / kTaskBlocks;
 #pragma omp parallel for schedule(static)
-      for (int64_t p = 0; p < pairs; ++p) {
-        if (2 * p + 1 < blocks) {
-          BlockRows<kBits, 1, 2>(w, 2 * p, x, 0, y, ldy);
-        } else {
-          BlockRows<kBits, 1, 1>(w, 2 * p, x, 0, y, ldy);
-        }
+    for (int64_t p = 0; p < tasks; ++p) {
+      int64_t b = kTaskBlocks * p;
+      if (b + kTaskBlocks <= blocks) {
+        BlockRows<kBits, 1, kTaskBlocks>(w, b, x, 0, y, ldy);
+        continue;
       }
-    } else {
-      // int4 decode: eight blocks (eight weight streams) per task. A line carries twice the k of
-      // an int8 line, so one stream per core left it waiting on memory: a batch-1 pass ran at
-      // 0.81-0.84 of the read probe with one block per task, 0.85-0.87 with two, 0.89-1.00 with
-      // four (ember_quant_matmul_bench --rows=1, int4 g64, probe about 45 GB/s). Where the probe
-      // reads 60-70 GB/s, four fell to 0.66-0.73; eight were faster in each of three in-process
-      // alternations (session 14, 16 layers, 30 passes each: medians 2-4 % lower). Eight dot
-      // chains and eight f32 sums still fit the registers; sixteen would not.
-      const int64_t tasks = (blocks + 7) / 8;
-#pragma omp parallel for schedule(static)
-      for (int64_t p = 0; p < tasks; ++p) {
-        int64_t b = 8 * p;
-        if (b + 8 <= blocks) {
-          BlockRows<kBits, 1, 8>(w, b, x, 0, y, ldy);
-          continue;
-        }
-        for (; b + 4 <= blocks; b += 4) BlockRows<kBits, 1, 4>(w, b, x, 0, y, ldy);
-        for (; b < blocks; ++b) BlockRows<kBits, 1, 1>(w, b, x, 0, y, ldy);
-      }
+      for (; b + 4 <= blocks; b += 4) BlockRows<kBits, 1, 4>(w, b, x, 0, y, ldy);
+      for (; b < blocks; ++b) BlockRows<kBits, 1, 1>(w, b, x, 0, y, ldy);
     }
     return;
   }
