@@ -8,8 +8,15 @@
 // format's own bandwidth roof (the bytes its decode step reads over the probed bandwidth), and the
 // speed-up over the first format (median step over median step).
 //
+// Then a prefill of --prefill_tokens in one step, alternating the same way (--prefill_rounds, after
+// one untimed run per format that creates its primitives): tokens/s, the matmul GFLOP/s reached
+// beside oneDNN's GEMM peak in the compute dtype measured in the same run (the rate a bf16 prefill
+// could reach; the quantized kernels' own instruction peak is about twice it on VNNI CPUs), and
+// the speed-up over the first format.
+//
 //   ember_format_bench --model=/tmp/ember-models/tinyllama-1.1b-bf16 [--dtype=bf16]
 //       [--formats=dtype,int8,int4] [--batches=1,16] [--rounds=8] [--steps_per_round=4]
+//       [--prefill_tokens=512] [--prefill_rounds=4]
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -41,6 +48,8 @@ ABSL_FLAG(int32_t, rounds, 8, "Rounds per batch; each runs every format once, or
 ABSL_FLAG(int32_t, steps_per_round, 4, "Timed decode steps per format and round");
 ABSL_FLAG(int64_t, prompt_tokens, 16, "Prompt of each decoding sequence");
 ABSL_FLAG(int32_t, threads, 0, "Intra-op threads (0: as the engine chooses)");
+ABSL_FLAG(int64_t, prefill_tokens, 512, "Prompt of the prefill comparison; 0 skips it");
+ABSL_FLAG(int32_t, prefill_rounds, 4, "Timed prefill rounds; each runs every format once");
 
 namespace ember::bench {
 namespace {
@@ -56,7 +65,45 @@ struct Format {
   std::vector<double> steps;        // this batch's timed steps, seconds
   std::vector<double> roof_ratios;  // each step's rate over its paired roof
   double step_bytes = 0;            // what one of this batch's decode steps reads
+  std::vector<double> prefills;     // timed prefill runs, seconds
 };
+
+// Prefill of `tokens` in one step, every format once per round (order rotating), after one
+// untimed run each; then the table.
+absl::Status ComparePrefill(std::vector<Format>& formats, int64_t tokens, int rounds,
+                            DType compute) {
+  auto peak = MeasurePeakMatmul(compute);
+  if (!peak.ok()) return peak.status();
+  for (Format& f : formats) {
+    auto warm = RunPrefill(*f.model, *f.cache, tokens, 1);
+    if (!warm.ok()) return warm.status();
+  }
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t k = 0; k < formats.size(); ++k) {
+      Format& f = formats[(k + static_cast<size_t>(round)) % formats.size()];
+      auto run = RunPrefill(*f.model, *f.cache, tokens, 1);
+      if (!run.ok()) return run.status();
+      f.prefills.push_back(run->seconds.front());
+    }
+  }
+  std::printf(
+      "\nprefill of %lld tokens in one step, %d rounds; GEMM peak (oneDNN %s, M=512, %s) "
+      "%.0f GFLOP/s\n",
+      static_cast<long long>(tokens), rounds, std::string(DTypeName(compute)).c_str(),
+      peak->implementation.c_str(), peak->gflops);
+  std::printf("%-7s %11s %11s %11s %11s %12s\n", "format", "median ms", "tok/s", "best tok/s",
+              "GFLOP/s", "x first");
+  const double base = Median(formats.front().prefills);
+  for (const Format& f : formats) {
+    const double median = Median(f.prefills);
+    const double best = *std::min_element(f.prefills.begin(), f.prefills.end());
+    const double flops = f.costs->PrefillFlopsPerToken(tokens) * static_cast<double>(tokens);
+    std::printf("%-7s %11.1f %11.1f %11.1f %11.0f %11.2fx\n", f.name.c_str(), median * 1e3,
+                static_cast<double>(tokens) / median, static_cast<double>(tokens) / best,
+                flops / median / 1e9, base / median);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Run() {
   const std::string model_dir = absl::GetFlag(FLAGS_model);
@@ -69,6 +116,8 @@ absl::Status Run() {
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   const int64_t steps_per_round = std::max(1, absl::GetFlag(FLAGS_steps_per_round));
   const int64_t prompt_tokens = absl::GetFlag(FLAGS_prompt_tokens);
+  const int64_t prefill_tokens = absl::GetFlag(FLAGS_prefill_tokens);
+  if (prefill_tokens < 0) return absl::InvalidArgumentError("--prefill_tokens must be >= 0");
   SetIntraOpThreads(absl::GetFlag(FLAGS_threads));
   const int threads = IntraOpThreads();
 
@@ -91,7 +140,8 @@ absl::Status Run() {
     if (!costs.ok()) return costs.status();
     f.costs = *costs;
     const int64_t blocks =
-        max_batch * BlocksFor(prompt_tokens + warmup_steps + steps_per_round, kBlockSize);
+        std::max(max_batch * BlocksFor(prompt_tokens + warmup_steps + steps_per_round, kBlockSize),
+                 BlocksFor(std::max<int64_t>(prefill_tokens, 1), kBlockSize));
     auto cache = KvCache::Create(f.model->config(), blocks, kBlockSize, *compute);
     if (!cache.ok()) return cache.status();
     f.cache = std::move(*cache);
@@ -139,6 +189,10 @@ absl::Status Run() {
                   f.name.c_str(), step * 1e3, static_cast<double>(batch) / step, f.step_bytes / 1e6,
                   Median(f.roof_ratios), base / step);
     }
+  }
+  if (prefill_tokens > 0) {
+    return ComparePrefill(formats, prefill_tokens, std::max(1, absl::GetFlag(FLAGS_prefill_rounds)),
+                          *compute);
   }
   return absl::OkStatus();
 }
