@@ -2,12 +2,12 @@
 // the functions that use AVX-512 carry a target attribute and run only when BestQuantKernel found
 // the instructions at run time.
 //
-// Per block of 16 output rows (two or four blocks at a time, see Matmul) and up to 4 activation
+// Per block of 16 output rows (two to eight blocks at a time, see Matmul) and up to 4 activation
 // rows: for each group, vpdpbusd accumulates the unsigned weight codes (one 64-byte line = 4 k of
 // 16 rows) against the activation's 4 signed bytes broadcast to every lane, into 16 int32 sums per
 // activation row and block; the group's offset correction, the two scales and one fma fold them
-// into the f32 outputs. Independent dot chains (4 for one row, 8 for batches) hide vpdpbusd's
-// latency; int4 lines are split into two int8 lines with an and and a shift.
+// into the f32 outputs. Independent dot chains (at least 4 for one row, 8 for batches) hide
+// vpdpbusd's latency; int4 lines are split into two int8 lines with an and and a shift.
 #include "core/kernels/quant/quant_matmul.h"
 
 #if defined(__x86_64__)
